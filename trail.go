@@ -52,27 +52,31 @@ type TrailFilter struct {
 // can be recomputed from what the store holds. Changes must already be
 // compact JSON (see MarshalChanges).
 func (e *TrailEntry) Canonical(buf []byte) []byte {
+	return appendCanonical(buf, e.Chain, e.Seq, e.Time, e.ActorType, e.ActorID, e.Action, e.EntityType, e.EntityID, e.Changes)
+}
+
+func appendCanonical[T string | []byte](buf []byte, chain string, seq int64, t time.Time, actorType, actorID, action, entityType, entityID T, changes []byte) []byte {
 	buf = append(buf, `{"chain":`...)
-	buf = appendJSONString(buf, e.Chain)
+	buf = appendJSONString(buf, chain)
 	buf = append(buf, `,"seq":`...)
-	buf = strconv.AppendInt(buf, e.Seq, 10)
+	buf = strconv.AppendInt(buf, seq, 10)
 	buf = append(buf, `,"time":"`...)
-	buf = e.Time.UTC().AppendFormat(buf, "2006-01-02T15:04:05.000000Z")
+	buf = t.UTC().AppendFormat(buf, "2006-01-02T15:04:05.000000Z")
 	buf = append(buf, `","actor_type":`...)
-	buf = appendJSONString(buf, e.ActorType)
+	buf = appendJSONString(buf, actorType)
 	buf = append(buf, `,"actor_id":`...)
-	buf = appendJSONString(buf, e.ActorID)
+	buf = appendJSONString(buf, actorID)
 	buf = append(buf, `,"action":`...)
-	buf = appendJSONString(buf, e.Action)
+	buf = appendJSONString(buf, action)
 	buf = append(buf, `,"entity_type":`...)
-	buf = appendJSONString(buf, e.EntityType)
+	buf = appendJSONString(buf, entityType)
 	buf = append(buf, `,"entity_id":`...)
-	buf = appendJSONString(buf, e.EntityID)
+	buf = appendJSONString(buf, entityID)
 	buf = append(buf, `,"changes":`...)
-	if len(e.Changes) == 0 {
+	if len(changes) == 0 {
 		buf = append(buf, "null"...)
 	} else {
-		buf = append(buf, e.Changes...)
+		buf = append(buf, changes...)
 	}
 	return append(buf, '}')
 }
@@ -175,7 +179,7 @@ func jsonEqual(a, b any) bool {
 
 // appendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
 // as encoding/json does, so the canonical form is always valid JSON.
-func appendJSONString(buf []byte, s string) []byte {
+func appendJSONString[T string | []byte](buf []byte, s T) []byte {
 	const hexDigits = "0123456789abcdef"
 	buf = append(buf, '"')
 	for i := 0; i < len(s); {
@@ -198,7 +202,7 @@ func appendJSONString(buf []byte, s string) []byte {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := decodeRune(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
 			buf = append(buf, `\ufffd`...)
@@ -210,6 +214,16 @@ func appendJSONString(buf []byte, s string) []byte {
 		i += size
 	}
 	return append(buf, '"')
+}
+
+func decodeRune[T string | []byte](s T) (rune, int) {
+	switch v := any(s).(type) {
+	case string:
+		return utf8.DecodeRuneInString(v)
+	case []byte:
+		return utf8.DecodeRune(v)
+	}
+	return utf8.RuneError, 1
 }
 
 // ChainError reports the first bad entry of a chain.
@@ -228,43 +242,108 @@ func (e *ChainError) Error() string {
 // inserted one (a gap or a broken link) and a reordering (broken links).
 type ChainVerifier struct {
 	Chain string
-	next  int64
-	prev  string
-	buf   []byte
+	// Err is the first problem found; after it the verifier takes no more.
+	Err     error
+	first   int64
+	next    int64
+	prev    [sha256.Size]byte // raw hash of the last entry
+	prevHex [2 * sha256.Size]byte
+	hasPrev bool
+	buf     []byte
 }
 
 // NewChainVerifier starts verifying chain from its first entry.
 func NewChainVerifier(chain string) *ChainVerifier {
-	return &ChainVerifier{Chain: chain, next: 1}
+	v, _ := NewChainVerifierAt(chain, 1, "")
+	return v
 }
 
-// Add checks the next entry. After the first error the verifier must not be
-// used further.
+// NewChainVerifierAt starts verifying chain at entry seq, whose predecessor
+// has the hash prev; it lets stretches of one chain be verified apart.
+func NewChainVerifierAt(chain string, seq int64, prev string) (*ChainVerifier, error) {
+	v := &ChainVerifier{Chain: chain, first: seq, next: seq}
+	if prev != "" {
+		if len(prev) != len(v.prevHex) {
+			return v, v.fail(seq-1, "stored hash is malformed")
+		}
+		if _, err := hex.Decode(v.prev[:], []byte(prev)); err != nil {
+			return v, v.fail(seq-1, "stored hash is malformed")
+		}
+		copy(v.prevHex[:], prev)
+		v.hasPrev = true
+	}
+	return v, nil
+}
+
+// Add checks the next entry and returns the problem it has, if any.
 func (v *ChainVerifier) Add(e *TrailEntry) error {
-	if e.Seq != v.next {
-		return &ChainError{Chain: v.Chain, Seq: v.next, Reason: fmt.Sprintf("missing or out of order (found %d)", e.Seq)}
+	return addEntry(v, e.Seq, e.Time, e.ActorType, e.ActorID, e.Action, e.EntityType, e.EntityID, e.Changes, e.PrevHash, e.Hash)
+}
+
+// RawTrailEntry is a trail entry as the column bytes a database returned,
+// so a verifier can check millions of entries without allocating per field.
+type RawTrailEntry struct {
+	Seq                                                                       int64
+	Time                                                                      time.Time
+	ActorType, ActorID, Action, EntityType, EntityID, Changes, PrevHash, Hash []byte
+}
+
+// AddRaw checks the next entry, given as raw bytes.
+func (v *ChainVerifier) AddRaw(e *RawTrailEntry) error {
+	return addEntry(v, e.Seq, e.Time, e.ActorType, e.ActorID, e.Action, e.EntityType, e.EntityID, e.Changes, e.PrevHash, e.Hash)
+}
+
+func addEntry[T string | []byte](v *ChainVerifier, seq int64, t time.Time, actorType, actorID, action, entityType, entityID T, changes []byte, prevHash, hash T) error {
+	if v.Err != nil {
+		return v.Err
 	}
-	if e.PrevHash != v.prev {
-		return &ChainError{Chain: v.Chain, Seq: e.Seq, Reason: "previous-hash link broken"}
+	if seq != v.next {
+		return v.fail(v.next, fmt.Sprintf("missing or out of order (found %d)", seq))
 	}
-	v.buf = e.Canonical(v.buf[:0])
-	h, err := ChainHash(v.prev, v.buf)
-	if err != nil {
-		return &ChainError{Chain: v.Chain, Seq: e.Seq, Reason: err.Error()}
+	if v.hasPrev && string(prevHash) != string(v.prevHex[:]) || !v.hasPrev && len(prevHash) != 0 {
+		return v.fail(seq, "previous-hash link broken")
 	}
-	if h != e.Hash {
-		return &ChainError{Chain: v.Chain, Seq: e.Seq, Reason: "content does not match its hash"}
+	v.buf = appendCanonical(v.buf[:0], v.Chain, seq, t, actorType, actorID, action, entityType, entityID, changes)
+	h := sha256.New()
+	if v.hasPrev {
+		h.Write(v.prev[:])
 	}
-	v.prev = e.Hash
+	h.Write(v.buf)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	var sumHex [2 * sha256.Size]byte
+	hex.Encode(sumHex[:], sum[:])
+	if string(sumHex[:]) != string(hash) {
+		return v.fail(seq, "content does not match its hash")
+	}
+	v.prev, v.prevHex, v.hasPrev = sum, sumHex, true
 	v.next++
 	return nil
 }
 
-// Count returns how many entries verified.
-func (v *ChainVerifier) Count() int64 { return v.next - 1 }
+// End checks that the entries up to last were all seen.
+func (v *ChainVerifier) End(last int64) error {
+	if v.Err == nil && v.next <= last {
+		return v.fail(v.next, "missing")
+	}
+	return v.Err
+}
 
-// Head returns the hash of the last verified entry.
-func (v *ChainVerifier) Head() string { return v.prev }
+func (v *ChainVerifier) fail(seq int64, reason string) error {
+	v.Err = &ChainError{Chain: v.Chain, Seq: seq, Reason: reason}
+	return v.Err
+}
+
+// Count returns how many entries verified.
+func (v *ChainVerifier) Count() int64 { return v.next - v.first }
+
+// Head returns the hash of the last verified entry ("" before any).
+func (v *ChainVerifier) Head() string {
+	if !v.hasPrev {
+		return ""
+	}
+	return string(v.prevHex[:])
+}
 
 // Checkpoint is a signed statement that a chain had a given head at a time.
 // A chain rewritten and re-hashed after a checkpoint no longer matches it.

@@ -105,8 +105,10 @@ func (s *Store) loginFailed(ctx context.Context, userID, reason string, count bo
 	})
 }
 
-// LoginSucceeded clears the failure count and records the login.
+// LoginSucceeded clears the failure count and records the login, with the
+// person who signed in as its actor.
 func (s *Store) LoginSucceeded(ctx context.Context, userID, method string) error {
+	ctx = vigil.WithActor(ctx, vigil.Actor{Type: vigil.ActorUser, ID: userID, UserID: userID})
 	return s.update(ctx, func(tx *Tx) error {
 		if _, err := tx.exec(ctx, `DELETE FROM login_failures WHERE user_id = ?`, userID); err != nil {
 			return fmt.Errorf("reset failures: %w", err)

@@ -58,47 +58,57 @@ func TestTamperDetection(t *testing.T) {
 			rehash(t, raw, c)
 		}, n, true},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			storetest.EachRaw(t, func(t *testing.T, s *store.Store, raw *sql.DB) {
-				ctx := ctxAs(vigil.SystemActor("test"))
-				pub, key, _ := ed25519.GenerateKey(rand.Reader)
-				org, err := s.CreateOrg(ctx, "Acme")
-				if err != nil {
-					t.Fatal(err)
+	for _, split := range []bool{false, true} {
+		for _, tt := range tests {
+			name := tt.name
+			if split {
+				// Verify in ranges of at least 3 entries, in parallel.
+				name += " (split)"
+			}
+			t.Run(name, func(t *testing.T) {
+				if split {
+					t.Cleanup(store.SetMinVerifyRange(3))
 				}
-				for i := 1; i < n; i++ {
-					if err := s.RecordEvent(ctx, org.ID, "test.event", "thing", fmt.Sprint(i), map[string]int{"i": i}); err != nil {
+				storetest.EachRaw(t, func(t *testing.T, s *store.Store, raw *sql.DB) {
+					ctx := ctxAs(vigil.SystemActor("test"))
+					pub, key, _ := ed25519.GenerateKey(rand.Reader)
+					org, err := s.CreateOrg(ctx, "Acme")
+					if err != nil {
 						t.Fatal(err)
 					}
-				}
-				if _, err := s.Checkpoint(ctx, key); err != nil {
-					t.Fatal(err)
-				}
-				res, err := s.VerifyChain(ctx, org.ID, pub)
-				if err != nil || res.Err != nil || res.Entries != n || res.Checkpoints != 1 {
-					t.Fatalf("before tampering: %+v, %v", res, err)
-				}
-				tt.tamper(t, raw, org.ID)
-
-				res, err = s.VerifyChain(ctx, org.ID, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if tt.onlyWithKey {
-					if res.Err != nil {
-						t.Fatalf("a consistent rewrite failed the link check: %v", res.Err)
+					for i := 1; i < n; i++ {
+						if err := s.RecordEvent(ctx, org.ID, "test.event", "thing", fmt.Sprint(i), map[string]int{"i": i}); err != nil {
+							t.Fatal(err)
+						}
 					}
-				} else {
+					if _, err := s.Checkpoint(ctx, key); err != nil {
+						t.Fatal(err)
+					}
+					res, err := s.VerifyChain(ctx, org.ID, pub)
+					if err != nil || res.Err != nil || res.Entries != n || res.Checkpoints != 1 {
+						t.Fatalf("before tampering: %+v, %v", res, err)
+					}
+					tt.tamper(t, raw, org.ID)
+
+					res, err = s.VerifyChain(ctx, org.ID, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if tt.onlyWithKey {
+						if res.Err != nil {
+							t.Fatalf("a consistent rewrite failed the link check: %v", res.Err)
+						}
+					} else {
+						assertBadAt(t, res.Err, tt.wantSeq)
+					}
+					res, err = s.VerifyChain(ctx, org.ID, pub)
+					if err != nil {
+						t.Fatal(err)
+					}
 					assertBadAt(t, res.Err, tt.wantSeq)
-				}
-				res, err = s.VerifyChain(ctx, org.ID, pub)
-				if err != nil {
-					t.Fatal(err)
-				}
-				assertBadAt(t, res.Err, tt.wantSeq)
+				})
 			})
-		})
+		}
 	}
 }
 

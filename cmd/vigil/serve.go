@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/vigilhq/vigil"
+	"github.com/vigilhq/vigil/demo"
+	"github.com/vigilhq/vigil/signing"
+	"github.com/vigilhq/vigil/store"
+	"github.com/vigilhq/vigil/web"
+)
+
+func runServe(ctx context.Context, e env) error {
+	fs := newFlagSet(e, "serve", "vigil serve [--addr ADDR] [--data DIR] [--db DSN] [--demo]")
+	var sf storeFlags
+	sf.register(fs)
+	addr := fs.String("addr", envOr("VIGIL_ADDR", "127.0.0.1:8080"), "address to listen on [VIGIL_ADDR]")
+	withDemo := fs.Bool("demo", false, "on an empty store, create the demo organisation and print how to sign in")
+	logFormat := fs.String("log-format", envOr("VIGIL_LOG_FORMAT", "text"), "log format: text or json [VIGIL_LOG_FORMAT]")
+	tlsCert := fs.String("tls-cert", envOr("VIGIL_TLS_CERT", ""), "TLS certificate file (PEM); serve HTTPS with --tls-key [VIGIL_TLS_CERT]")
+	tlsKey := fs.String("tls-key", envOr("VIGIL_TLS_KEY", ""), "TLS private key file (PEM) [VIGIL_TLS_KEY]")
+	keyFile := fs.String("signing-key", envOr("VIGIL_SIGNING_KEY", ""), "Ed25519 key that signs trail checkpoints; default <data>/"+signing.DefaultFile+", created at first start [VIGIL_SIGNING_KEY]")
+	if err := parse(fs, e.args); err != nil {
+		return err
+	}
+	logger, err := newLogger(e.stderr, *logFormat)
+	if err != nil {
+		return err
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	// Listen before anything else, so a busy port fails fast and cleanly.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, unwrapNet(err))
+	}
+	defer ln.Close()
+
+	st, err := sf.open(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	key, err := loadSigningKey(*keyFile, sf.data, true)
+	if err != nil {
+		return err
+	}
+	if *withDemo {
+		res, err := demo.Seed(ctx, st)
+		if err != nil {
+			return err
+		}
+		url := "http://" + ln.Addr().String() + "/"
+		if *tlsCert != "" {
+			url = "https://" + ln.Addr().String() + "/"
+		}
+		if res.Created {
+			fmt.Fprintf(e.stdout, "Demo organisation %q created.\nOpen %s and sign in as %s with password %s\n(every demo person, e.g. auditor@acme.test, has the same password)\n", demo.OrgName, url, res.Email, res.Password)
+		} else {
+			fmt.Fprintf(e.stdout, "The store already holds data; the demo changed nothing.\nOpen %s (demo admin: %s, with the password printed at its first start)\n", url, res.Email)
+		}
+	}
+	srv, err := web.New(web.Options{Store: st, Logger: logger, TLS: *tlsCert != ""})
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	jobs, stopJobs := context.WithCancel(ctx)
+	defer stopJobs()
+	go checkpointEvery(jobs, st, key, time.Hour, logger)
+
+	errc := make(chan error, 1)
+	go func() {
+		if *tlsCert != "" {
+			errc <- hs.ServeTLS(ln, *tlsCert, *tlsKey)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	logger.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("db", st.Dialect()), slog.String("version", vigil.Version))
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing in-flight requests")
+	stopJobs()
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+func unwrapNet(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
+}
+
+// loadSigningKey reads the checkpoint key from --signing-key, or from the
+// data folder (created there on first use when create is set).
+func loadSigningKey(file, data string, create bool) (ed25519.PrivateKey, error) {
+	if file != "" {
+		return signing.LoadOrCreate(file, false)
+	}
+	return signing.LoadOrCreate(filepath.Join(data, signing.DefaultFile), create)
+}
+
+// checkpointEvery signs the trail heads at each interval. On PostgreSQL
+// the store takes an advisory lock so one replica signs per round.
+func checkpointEvery(ctx context.Context, st *store.Store, key ed25519.PrivateKey, every time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			cps, err := st.Checkpoint(vigil.WithActor(ctx, vigil.SystemActor("scheduler")), key)
+			if err != nil {
+				logger.Error("trail checkpoint", slog.String("error", err.Error()))
+				continue
+			}
+			logger.Info("trail checkpoint", slog.Int("chains", len(cps)))
+		}
+	}
+}

@@ -1,0 +1,181 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigilhq/vigil"
+	"github.com/vigilhq/vigil/store"
+	"github.com/vigilhq/vigil/store/storetest"
+)
+
+// BenchmarkTrailAppend measures one change's trail entry: a transaction
+// that locks the chain head, inserts the entry and advances the head.
+func BenchmarkTrailAppend(b *testing.B) {
+	eachBench(b, func(b *testing.B, s *store.Store, _ *sql.DB) {
+		ctx := ctxAs(vigil.SystemActor("bench"))
+		org, err := s.CreateOrg(ctx, "Bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		changes := map[string]any{"name": map[string]any{"before": "old name", "after": "new name"}}
+		b.ResetTimer()
+		for i := 0; b.Loop(); i++ {
+			if err := s.RecordEvent(ctx, org.ID, "asset.update", "asset", fmt.Sprint(i), changes); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkTrailVerify measures 'vigil trail verify' over chains of
+// 10,000 and 1,000,000 entries (reported as entries/s).
+func BenchmarkTrailVerify(b *testing.B) {
+	for _, n := range benchSizes() {
+		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
+			eachBench(b, func(b *testing.B, s *store.Store, raw *sql.DB) {
+				chain := bulkChain(b, raw, n, s.Dialect() == "postgres")
+				ctx := context.Background()
+				b.ResetTimer()
+				for b.Loop() {
+					res, err := s.VerifyChain(ctx, chain, nil)
+					if err != nil || res.Err != nil || res.Entries != int64(n) {
+						b.Fatalf("verify: %+v, %v", res, err)
+					}
+				}
+				b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+			})
+		})
+	}
+}
+
+func eachBench(b *testing.B, fn func(b *testing.B, s *store.Store, raw *sql.DB)) {
+	b.Run("sqlite", func(b *testing.B) {
+		dir := b.TempDir()
+		s, err := store.Open(context.Background(), store.Config{DataDir: dir})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		if _, err := s.Migrate(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		raw, err := sql.Open("sqlite", dir+"/vigil.db?_pragma=busy_timeout(10000)&_pragma=synchronous(OFF)")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer raw.Close()
+		fn(b, s, raw)
+	})
+	b.Run("postgres", func(b *testing.B) {
+		dsn := storetest.PostgresDSN(b)
+		s, err := store.Open(context.Background(), store.Config{DSN: dsn})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		if _, err := s.Migrate(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		raw, err := sql.Open("pgx", dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer raw.Close()
+		fn(b, s, raw)
+	})
+}
+
+// bulkChain writes a valid chain of n entries straight into the database,
+// far faster than n transactions, and returns its name.
+func bulkChain(b *testing.B, raw *sql.DB, n int, dollar bool) string {
+	b.Helper()
+	chain := "bench"
+	tx, err := raw.Begin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tx.Rollback()
+	const batch = 500
+	prev := ""
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var args []any
+	insertSQL := func(rows int) string {
+		var q strings.Builder
+		q.WriteString("INSERT INTO trail_entries (chain, seq, time, actor_type, actor_id, action, entity_type, entity_id, changes, prev_hash, hash) VALUES ")
+		for r := range rows {
+			if r > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteByte('(')
+			for c := range 11 {
+				if c > 0 {
+					q.WriteByte(',')
+				}
+				if dollar {
+					fmt.Fprintf(&q, "$%d", r*11+c+1)
+				} else {
+					q.WriteByte('?')
+				}
+			}
+			q.WriteByte(')')
+		}
+		return q.String()
+	}
+	full := insertSQL(batch)
+	flush := func() {
+		if len(args) == 0 {
+			return
+		}
+		q := full
+		if len(args) != batch*11 {
+			q = insertSQL(len(args) / 11)
+		}
+		if _, err := tx.Exec(q, args...); err != nil {
+			b.Fatal(err)
+		}
+		args = args[:0]
+	}
+	for i := 1; i <= n; i++ {
+		e := vigil.TrailEntry{
+			Chain: chain, Seq: int64(i), Time: t0.Add(time.Duration(i) * time.Millisecond),
+			ActorType: vigil.ActorUser, ActorID: "01900000-0000-7000-8000-000000000001",
+			Action: "asset.update", EntityType: "asset", EntityID: fmt.Sprintf("01900000-0000-7000-8000-%012d", i),
+			Changes: []byte(`{"name":{"after":"new name","before":"old name"}}`),
+		}
+		if err := e.Seal(prev); err != nil {
+			b.Fatal(err)
+		}
+		prev = e.Hash
+		args = append(args, e.Chain, e.Seq, e.Time.UnixMicro(), e.ActorType, e.ActorID, e.Action, e.EntityType, e.EntityID, string(e.Changes), e.PrevHash, e.Hash)
+		if i%batch == 0 {
+			flush()
+		}
+	}
+	flush()
+	head := `INSERT INTO trail_heads (chain, seq, hash) VALUES ($1, $2, $3)`
+	if !dollar {
+		head = `INSERT INTO trail_heads (chain, seq, hash) VALUES (?, ?, ?)`
+	}
+	if _, err := tx.Exec(head, chain, n, prev); err != nil {
+		b.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	return chain
+}
+
+// benchSizes are the chain lengths to verify; VIGIL_BENCH_ENTRIES picks one.
+func benchSizes() []int {
+	if v, err := strconv.Atoi(os.Getenv("VIGIL_BENCH_ENTRIES")); err == nil && v > 0 {
+		return []int{v}
+	}
+	return []int{10_000, 1_000_000}
+}
