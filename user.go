@@ -107,3 +107,9 @@ const (
 	SessionIdleTimeout = 12 * time.Hour
 	SessionMaxAge      = 7 * 24 * time.Hour
 )
+
+// NormalizeEmailLoose lower-cases and trims a string that may be an email,
+// for lookups where it may also be an id.
+func NormalizeEmailLoose(s string) string {
+	return strings.ToLower(strings.TrimSpace(s))
+}

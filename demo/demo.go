@@ -57,9 +57,21 @@ func Seed(ctx context.Context, st *store.Store) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("create demo organisation: %w", err)
 	}
+	people := map[vigil.Role]string{}
 	for _, p := range People {
-		if _, err := st.AddMember(ctx, org.ID, vigil.NewMember{Email: p.Email, Name: p.Name, Role: p.Role, Password: pw}); err != nil {
+		m, err := st.AddMember(ctx, org.ID, vigil.NewMember{Email: p.Email, Name: p.Name, Role: p.Role, Password: pw})
+		if err != nil {
 			return Result{}, fmt.Errorf("add demo member %s: %w", p.Email, err)
+		}
+		people[p.Role] = m.ID
+	}
+	// Each area adds its own sample data; together they make a half-ready
+	// ISMS whose readiness checklist explains what is missing.
+	for _, seed := range []func(context.Context, *store.Store, string, map[vigil.Role]string) error{
+		seedScope, seedAssetsRisks, seedPolicies, seedTraining, seedEvidence, seedSuppliers,
+	} {
+		if err := seed(ctx, st, org.ID, people); err != nil {
+			return Result{}, fmt.Errorf("demo data: %w", err)
 		}
 	}
 	return Result{Created: true, OrgID: org.ID, Email: People[0].Email, Password: pw}, nil

@@ -61,6 +61,22 @@ var operations = []operation{
 	}, pageParams...), Status: 200, Response: "TrailEntry", List: true},
 }
 
+// allOperations lists the documented operations of every area.
+func allOperations() []operation {
+	var all []operation
+	for _, g := range [][]operation{operations, frameworkOperations, scopeOperations, assetOperations, riskOperations, soaOperations,
+		policyOperations, trainingOperations, evidenceOperations, supplierOperations, readinessOperations} {
+		all = append(all, g...)
+	}
+	return all
+}
+
+// areaSchemas lists the schemas of every area, merged into the document.
+func areaSchemas() []map[string]any {
+	return []map[string]any{frameworkSchemas(), scopeSchemas(), assetSchemas(), riskSchemas(), soaSchemas(),
+		policySchemas(), trainingSchemas(), evidenceSchemas(), supplierSchemas(), readinessSchemas()}
+}
+
 func str() map[string]any            { return map[string]any{"type": "string"} }
 func strFmt(f string) map[string]any { return map[string]any{"type": "string", "format": f} }
 func nullable(t map[string]any) map[string]any {
@@ -126,13 +142,26 @@ func schemas() map[string]any {
 	}
 }
 
+func mergedSchemas() map[string]any {
+	all := schemas()
+	for _, m := range areaSchemas() {
+		for k, v := range m {
+			if _, dup := all[k]; dup {
+				panic("openapi: schema " + k + " defined twice")
+			}
+			all[k] = v
+		}
+	}
+	return all
+}
+
 func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
 
 // openAPIDocument builds the OpenAPI 3.1 description of the API.
 func openAPIDocument() map[string]any {
 	paths := map[string]any{}
 	problem := map[string]any{"description": "Error", "content": map[string]any{"application/problem+json": map[string]any{"schema": ref("Problem")}}}
-	for _, op := range operations {
+	for _, op := range allOperations() {
 		item, _ := paths[op.Path].(map[string]any)
 		if item == nil {
 			item = map[string]any{}
@@ -173,7 +202,7 @@ func openAPIDocument() map[string]any {
 		},
 		"servers":    []any{map[string]any{"url": "/"}},
 		"paths":      paths,
-		"components": map[string]any{"schemas": schemas(), "securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "A token made with 'vigil token create' (vgl_…)."}}},
+		"components": map[string]any{"schemas": mergedSchemas(), "securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "A token made with 'vigil token create' (vgl_…)."}}},
 	}
 }
 

@@ -49,6 +49,18 @@ func (s *Server) registerRoutes(reg *prometheus.Registry) {
 	s.handle("POST", "/profile/totp/enable", UI, everyone, s.uiEnableTOTP)
 	s.handle("POST", "/profile/totp/disable", UI, everyone, s.uiDisableTOTP)
 	s.handle("GET", "/trail", UI, trailRoles, s.uiTrail)
+
+	// ISMS areas, each registered from its own file.
+	s.frameworkRoutes()
+	s.scopeRoutes()
+	s.assetRoutes()
+	s.riskRoutes()
+	s.soaRoutes()
+	s.policyRoutes()
+	s.trainingRoutes()
+	s.evidenceRoutes()
+	s.supplierRoutes()
+	s.readinessRoutes()
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -75,6 +75,13 @@ var (
 	staff      = []vigil.Role{vigil.RoleAdmin, vigil.RoleISMSManager, vigil.RoleRiskOwner, vigil.RoleInternalAuditor, vigil.RoleEmployee, vigil.RoleViewer}
 	adminOnly  = []vigil.Role{vigil.RoleAdmin}
 	trailRoles = []vigil.Role{vigil.RoleAdmin, vigil.RoleInternalAuditor, vigil.RoleExternalAuditor}
+	// ismsReaders read the ISMS registers (employees see policies and
+	// their training, not the registers).
+	ismsReaders = []vigil.Role{vigil.RoleAdmin, vigil.RoleISMSManager, vigil.RoleRiskOwner, vigil.RoleInternalAuditor, vigil.RoleExternalAuditor, vigil.RoleViewer}
+	// ismsEditors change the ISMS.
+	ismsEditors = []vigil.Role{vigil.RoleAdmin, vigil.RoleISMSManager}
+	// riskEditors also include risk owners, who maintain their risks.
+	riskEditors = []vigil.Role{vigil.RoleAdmin, vigil.RoleISMSManager, vigil.RoleRiskOwner}
 )
 
 // New builds a server and registers every route.

@@ -81,6 +81,17 @@ func commands() []command {
 			{name: "checkpoint", summary: "sign the current head of every chain", run: runTrailCheckpoint},
 			{name: "pubkey", summary: "print the checkpoint signing public key", run: runTrailPubkey},
 		}},
+		{name: "import", summary: "import registers from CSV (all or nothing)", sub: []command{
+			{name: "assets", summary: "import assets from a CSV file", run: runImportAssets},
+			{name: "risks", summary: "import risks from a CSV file", run: runImportRisks},
+		}},
+		{name: "export", summary: "export registers and reports", sub: []command{
+			{name: "soa", summary: "export the Statement of Applicability (csv, xlsx, pdf)", run: runExportSOA},
+		}},
+		{name: "readiness", summary: "check certification readiness (exit 0 ready, 2 not ready)", run: runReadiness},
+		{name: "demo", summary: "demo and load-test data", sub: []command{
+			{name: "generate", summary: "fill an organisation with realistic data for load tests", run: runDemoGenerate},
+		}},
 		{name: "version", summary: "print the version", run: runVersion},
 	}
 }
