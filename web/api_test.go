@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -211,6 +212,34 @@ func TestSecurityHeadersEverywhere(t *testing.T) {
 		}
 		if resp.Header.Get("Strict-Transport-Security") != "" {
 			t.Errorf("%s: HSTS sent over plain HTTP", path)
+		}
+	}
+}
+
+func TestHSTSOverTLS(t *testing.T) {
+	t.Parallel()
+	srv, err := web.New(web.Options{Store: storetest.OpenSQLite(t), TLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewTLSServer(srv.Handler())
+	defer ts.Close()
+	resp, err := ts.Client().Get(ts.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if h := resp.Header.Get("Strict-Transport-Security"); !strings.Contains(h, "max-age=") {
+		t.Fatalf("HSTS = %q over TLS", h)
+	}
+	resp, err = ts.Client().Get(ts.URL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == "vigil_csrf" && (!c.Secure || !c.HttpOnly) {
+			t.Fatalf("cookie %s over TLS: secure=%v httponly=%v", c.Name, c.Secure, c.HttpOnly)
 		}
 	}
 }
