@@ -218,8 +218,8 @@ func WritePDF(w io.Writer, t Table, cover []string) error {
 	pdf.Ln(4)
 
 	pageW, pageH := pdf.GetPageSize()
-	left, _, right, bottom := pdf.GetMargins()
-	bottom = 14
+	left, _, right, _ := pdf.GetMargins()
+	const bottom = 14 // room for the footer
 	usable := pageW - left - right
 	widths := make([]float64, len(t.Columns))
 	total := 0.0

@@ -24,18 +24,18 @@ type dialect interface {
 	// lockMigrations returns SQL that serialises migrations across servers
 	// for the rest of the transaction, or "".
 	lockMigrations() string
-	// tryJobLock returns SQL that takes a transaction-scoped lock for a
-	// periodic job and answers whether it got it, or "" when one process
-	// owns the database anyway.
-	tryJobLock() string
+	// jobLock returns SQL that tries to take a session-level lock for a
+	// periodic job (answering whether it got it) and SQL that releases it,
+	// or "" when the database has one writer anyway.
+	jobLock() (try, release string)
 }
 
 type sqlite struct{}
 
-func (sqlite) name() string           { return "sqlite" }
-func (sqlite) rebind(q string) string { return q }
-func (sqlite) lockMigrations() string { return "" }
-func (sqlite) tryJobLock() string     { return "" }
+func (sqlite) name() string              { return "sqlite" }
+func (sqlite) rebind(q string) string    { return q }
+func (sqlite) lockMigrations() string    { return "" }
+func (sqlite) jobLock() (string, string) { return "", "" }
 func (sqlite) classify(err error) error {
 	var e *msqlite.Error
 	if errors.As(err, &e) {
@@ -76,7 +76,9 @@ type postgres struct{}
 
 func (postgres) name() string           { return "postgres" }
 func (postgres) lockMigrations() string { return "SELECT pg_advisory_xact_lock(7264411)" }
-func (postgres) tryJobLock() string     { return "SELECT pg_try_advisory_xact_lock(7264412, ?)" }
+func (postgres) jobLock() (string, string) {
+	return "SELECT pg_try_advisory_lock(7264412, $1)", "SELECT pg_advisory_unlock(7264412, $1)"
+}
 
 // rebind turns ? placeholders into $1, $2, ... Queries never contain a
 // literal question mark, so no quoting rules are needed.

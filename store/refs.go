@@ -39,15 +39,3 @@ func (tx *Tx) resolvePerson(ctx context.Context, orgID, field, ref string) (stri
 	}
 	return id, nil
 }
-
-// personEmail returns the email of a user id ("" for "").
-func (tx *Tx) personEmail(ctx context.Context, userID string) (string, error) {
-	if userID == "" {
-		return "", nil
-	}
-	var email string
-	if err := tx.queryRow(ctx, `SELECT email FROM users WHERE id = ?`, userID).Scan(&email); err != nil {
-		return "", notFound(err, "user %s", userID)
-	}
-	return email, nil
-}

@@ -95,6 +95,8 @@ func TestAPIScenarios(t *testing.T) {
 			{"token", "POST", "/api/v1/tokens", h.tokens[vigil.RoleEmployee], `{"name":"laptop","expires":"24h"}`, 201, []string{`"token":"vgl_`, `"name":"laptop"`, `"role":"employee"`}},
 			{"metrics", "GET", "/metrics", "", "", 200, []string{"vigil_http_requests_total", "vigil_trail_entries", "go_sql_open_connections"}},
 			{"health", "GET", "/healthz", "", "", 200, []string{`"ok"`}},
+			{"readiness", "GET", "/api/v1/readiness", admin, "", 200, []string{`"ready":false`, `"score":0`, `"id":"scope"`, `"id":"management_review"`, `"detail":"no assets identified yet"`}},
+			{"documents register", "GET", "/api/v1/documents-register", admin, "", 200, []string{`"id":"soa"`, `"clause":"6.1.3 d"`, `"present":false`}},
 			{"ready", "GET", "/readyz", "", "", 200, []string{`"ready"`}},
 		}
 		for _, tt := range tests {

@@ -42,6 +42,17 @@ func newMetrics(reg *prometheus.Registry, st *store.Store) *metrics {
 			}
 			return float64(n)
 		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "vigil_ingest_sequence_gaps", Help: "Batch sequence numbers agents skipped, over all agents (each gap may be lost data).",
+		}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			n, err := st.SequenceGaps(ctx)
+			if err != nil {
+				return -1
+			}
+			return float64(n)
+		}),
 	)
 	return m
 }

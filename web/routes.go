@@ -61,6 +61,11 @@ func (s *Server) registerRoutes(reg *prometheus.Registry) {
 	s.evidenceRoutes()
 	s.supplierRoutes()
 	s.readinessRoutes()
+	s.documentRoutes()
+
+	// User-activity monitoring.
+	s.ingestRoutes()
+	s.monitoringRoutes()
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

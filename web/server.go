@@ -50,6 +50,9 @@ const (
 	API
 	// UI routes take the session cookie.
 	UI
+	// Agent routes take a request signed by an enrolled monitoring agent
+	// (see wire.HeaderAgent); members' tokens are refused with 403.
+	Agent
 )
 
 // Route is one registered endpoint and the roles that may call it.
@@ -195,7 +198,8 @@ func (s *Server) authorize(rt Route) http.Handler {
 		var err error
 		switch rt.Access {
 		case Public:
-			if r.Method == http.MethodPost {
+			// Ingest routes are called by agents, not browsers: no form, no CSRF.
+			if r.Method == http.MethodPost && !strings.HasPrefix(rt.Path, "/ingest/") {
 				s.guardForm(w, r, rt.handler)
 				return
 			}
@@ -205,6 +209,13 @@ func (s *Server) authorize(rt Route) http.Handler {
 			actor, err = s.bearerActor(r)
 		case UI:
 			actor, err = s.sessionActor(r)
+		case Agent:
+			var body []byte
+			actor, body, err = s.agentActor(w, r)
+			if err == nil && actor.Type == vigil.ActorAgent {
+				rt.handler(w, r.WithContext(withAgentBody(vigil.WithActor(r.Context(), actor), body)))
+				return
+			}
 		}
 		if err != nil {
 			fail(w, r, err)

@@ -275,7 +275,18 @@ func (s *Server) checkCSRF(r *http.Request) bool {
 	if err != nil || len(c.Value) < 32 {
 		return false
 	}
-	r.Body = http.MaxBytesReader(nil, r.Body, maxBodyBytes)
+	limit := int64(maxBodyBytes)
+	upload := strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data")
+	if upload {
+		limit = vigil.MaxUploadBytes + 1<<20 // one file and a few fields
+	}
+	r.Body = http.MaxBytesReader(nil, r.Body, limit)
+	if upload {
+		// Parts beyond 8 MiB spill to temporary files, not memory.
+		if err := r.ParseMultipartForm(8 << 20); err != nil {
+			return false
+		}
+	}
 	form := r.PostFormValue(csrfField)
 	return subtle.ConstantTimeCompare([]byte(form), []byte(c.Value)) == 1
 }

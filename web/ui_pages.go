@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,8 +15,23 @@ import (
 	"github.com/vigilhq/vigil"
 )
 
+type dashboardData struct {
+	Readiness *vigil.Readiness
+}
+
 func (s *Server) uiDashboard(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "dashboard", view{Title: "Dashboard", Nav: "dashboard", Actor: actorOf(r)})
+	a := actorOf(r)
+	var d dashboardData
+	// Employees have no access to the registers the checklist summarises.
+	if slices.Contains(ismsReaders, a.Role) {
+		rd, err := s.store.Readiness(r.Context(), a.OrgID)
+		if err != nil {
+			s.uiFail(w, r, err)
+			return
+		}
+		d.Readiness = &rd
+	}
+	s.render(w, r, http.StatusOK, "dashboard", view{Title: "Dashboard", Nav: "dashboard", Actor: a, Data: d})
 }
 
 func (s *Server) uiSwitchOrg(w http.ResponseWriter, r *http.Request) {

@@ -76,6 +76,15 @@ func commands() []command {
 			{name: "create", summary: "create an API token and print it", run: runTokenCreate},
 			{name: "revoke", summary: "revoke an API token by id", run: runTokenRevoke},
 		}},
+		{name: "agent", summary: "enrol and revoke monitoring agents", sub: []command{
+			{name: "token", summary: "one-time enrolment tokens", sub: []command{
+				{name: "create", summary: "create an enrolment token and print it", run: runAgentTokenCreate},
+			}},
+			{name: "revoke", summary: "revoke an agent by id", run: runAgentRevoke},
+		}},
+		{name: "session", summary: "recorded sessions", sub: []command{
+			{name: "verify", summary: "recheck a session's recording hash chain (exit 2 if broken)", run: runSessionVerify},
+		}},
 		{name: "trail", summary: "verify and sign the audit trail", sub: []command{
 			{name: "verify", summary: "recompute every chain and check signed checkpoints", run: runTrailVerify},
 			{name: "checkpoint", summary: "sign the current head of every chain", run: runTrailCheckpoint},

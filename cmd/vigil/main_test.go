@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -91,6 +92,42 @@ func TestCLIAdminFlow(t *testing.T) {
 		out, _, code = c.run("", "trail", "verify", "--org", "Acme Ltd")
 		if code != 0 || !regexp.MustCompile(`^ok \d+ [0-9a-f]{64}\n$`).MatchString(out) {
 			t.Fatalf("trail verify --org: %d %q", code, out)
+		}
+	})
+}
+
+func TestCLIReadiness(t *testing.T) {
+	forEachDB(t, func(t *testing.T, c *cli) {
+		c.run("", "org", "create", "--name", "Acme")
+		out, e, code := c.run("", "readiness")
+		if code != 2 || !strings.Contains(out, "Acme: not ready (score 0/100)") || !strings.Contains(out, "[ ] scope") {
+			t.Fatalf("readiness: %d %q %s", code, out, e)
+		}
+		out, _, code = c.run("", "readiness", "--format", "json")
+		var rd vigil.Readiness
+		if code != 2 || json.Unmarshal([]byte(out), &rd) != nil || len(rd.Checks) != len(vigil.ReadinessCheckIDs) || rd.Ready {
+			t.Fatalf("readiness json: %d %q", code, out)
+		}
+		if _, e, code := c.run("", "readiness", "--format", "xml"); code != 1 || !strings.Contains(e, "--format") {
+			t.Fatalf("bad format: %d %s", code, e)
+		}
+	})
+}
+
+func TestCLIDemoGenerate(t *testing.T) {
+	forEachDB(t, func(t *testing.T, c *cli) {
+		c.run("", "org", "create", "--name", "Load")
+		if _, e, code := c.run("", "demo", "generate", "--assets", "10"); code != 1 || !strings.Contains(e, "no members") {
+			t.Fatalf("generate without members: %d %s", code, e)
+		}
+		c.run("", "user", "add", "--email", "o@load.test", "--name", "O", "--role", "risk_owner")
+		out, e, code := c.run("", "demo", "generate", "--assets", "30", "--risks", "20")
+		if code != 0 || !strings.Contains(out, "generated 30 assets, 20 risks") {
+			t.Fatalf("generate: %d %q %s", code, out, e)
+		}
+		out, _, _ = c.run("", "trail", "verify")
+		if !strings.HasPrefix(out, "ok ") {
+			t.Fatalf("trail after generate: %q", out)
 		}
 	})
 }

@@ -84,7 +84,7 @@ func runServe(ctx context.Context, e env) error {
 	}
 	jobs, stopJobs := context.WithCancel(ctx)
 	defer stopJobs()
-	go checkpointEvery(jobs, st, key, time.Hour, logger)
+	go runJobs(jobs, st, logger, periodicJobs(st, key))
 
 	errc := make(chan error, 1)
 	go func() {
@@ -128,22 +128,67 @@ func loadSigningKey(file, data string, create bool) (ed25519.PrivateKey, error) 
 	return signing.LoadOrCreate(filepath.Join(data, signing.DefaultFile), create)
 }
 
-// checkpointEvery signs the trail heads at each interval. On PostgreSQL
-// the store takes an advisory lock so one replica signs per round.
-func checkpointEvery(ctx context.Context, st *store.Store, key ed25519.PrivateKey, every time.Duration, logger *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			cps, err := st.Checkpoint(vigil.WithActor(ctx, vigil.SystemActor("scheduler")), key)
+// job is a periodic task of the server.
+type job struct {
+	name  string
+	every time.Duration
+	run   func(ctx context.Context) (summary string, err error)
+}
+
+// periodicJobs lists what the server does on its own.
+func periodicJobs(st *store.Store, key ed25519.PrivateKey) []job {
+	return []job{
+		{"trail-checkpoint", time.Hour, func(ctx context.Context) (string, error) {
+			cps, err := st.Checkpoint(ctx, key)
+			return fmt.Sprintf("%d chains signed", len(cps)), err
+		}},
+		{"recording-purge", time.Hour, func(ctx context.Context) (string, error) {
+			n, err := st.PurgeExpiredRecordings(ctx)
+			return fmt.Sprintf("%d sessions purged", n), err
+		}},
+		{"training-refresh", 24 * time.Hour, func(ctx context.Context) (string, error) {
+			orgs, err := st.ListOrgs(ctx)
 			if err != nil {
-				logger.Error("trail checkpoint", slog.String("error", err.Error()))
-				continue
+				return "", err
 			}
-			logger.Info("trail checkpoint", slog.Int("chains", len(cps)))
-		}
+			for _, o := range orgs {
+				if err := st.RefreshTraining(ctx, o.ID); err != nil {
+					return "", fmt.Errorf("organisation %s: %w", o.ID, err)
+				}
+			}
+			return fmt.Sprintf("%d organisations refreshed", len(orgs)), nil
+		}},
+	}
+}
+
+// runJobs runs each job at start and then at its interval until ctx ends.
+// Store.RunJob makes each run once per interval across every server that
+// shares the database.
+func runJobs(ctx context.Context, st *store.Store, logger *slog.Logger, jobs []job) {
+	ctx = vigil.WithActor(ctx, vigil.SystemActor("scheduler"))
+	for _, j := range jobs {
+		go func() {
+			t := time.NewTicker(j.every)
+			defer t.Stop()
+			for {
+				var summary string
+				ran, err := st.RunJob(ctx, j.name, j.every, func(ctx context.Context) error {
+					var err error
+					summary, err = j.run(ctx)
+					return err
+				})
+				switch {
+				case err != nil && ctx.Err() == nil:
+					logger.Error("job failed", slog.String("job", j.name), slog.String("error", err.Error()))
+				case ran:
+					logger.Info("job done", slog.String("job", j.name), slog.String("result", summary))
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+			}
+		}()
 	}
 }

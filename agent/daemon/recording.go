@@ -1,0 +1,225 @@
+package daemon
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/vigilhq/vigil/agent/osc133"
+	"github.com/vigilhq/vigil/agent/redact"
+	"github.com/vigilhq/vigil/asciicast"
+	"github.com/vigilhq/vigil/wire"
+)
+
+// chunkBytes is the size at which a chunk is cut.
+const chunkBytes = 32 << 10
+
+// recording turns a recorder's stream into wire items: output without the
+// OSC 133 marks and with secrets masked, as asciicast event lines cut into
+// chunks, and commands from the marks.
+type recording struct {
+	id      string
+	start   time.Time
+	command string // -c command of a session without shell integration
+	emit    func(...wire.Item) error
+
+	res           []*regexp.Regexp
+	scan          *osc133.Scanner // nil without shell integration
+	out, in       *redact.Stream  // in is nil when input is not recorded
+	outJ, inJ     asciicast.UTF8Joiner
+	buf           bytes.Buffer
+	w             *asciicast.Writer
+	last          time.Duration
+	index         int
+	redacted      bool
+	pending       *wire.Command
+	commandsFound bool
+}
+
+func newRecording(id string, start time.Time, integration, recordInput bool, command string, res []*regexp.Regexp, emit func(...wire.Item) error) (*recording, error) {
+	r := &recording{id: id, start: start, command: command, emit: emit, res: res, out: redact.NewStream(res, 0)}
+	if integration {
+		r.scan = osc133.NewScanner()
+	}
+	if recordInput {
+		r.in = redact.NewStream(res, 0)
+	}
+	w, err := asciicast.NewWriter(&r.buf, asciicast.Header{Width: 80, Height: 24})
+	if err != nil {
+		return nil, err
+	}
+	r.buf.Reset() // the server writes the header from SessionStart
+	r.w = w
+	return r, nil
+}
+
+func (r *recording) event(t time.Duration, code, data string) error {
+	r.last = max(r.last, t)
+	if err := r.w.WriteEvent(asciicast.Event{Time: r.last.Seconds(), Code: code, Data: data}); err != nil {
+		return err
+	}
+	if r.buf.Len() >= chunkBytes {
+		return r.flushChunk()
+	}
+	return nil
+}
+
+func (r *recording) flushChunk() error {
+	if r.buf.Len() == 0 {
+		return nil
+	}
+	c := &wire.Chunk{SessionID: r.id, Index: r.index, Data: r.buf.String(), Redacted: r.redacted}
+	if err := r.emit(wire.Item{Chunk: c}); err != nil {
+		return err
+	}
+	r.index++
+	r.buf.Reset()
+	r.redacted = false
+	return nil
+}
+
+func (r *recording) write(code string, j *asciicast.UTF8Joiner, pieces []redact.Piece, redacted bool) error {
+	if redacted {
+		r.redacted = true
+	}
+	for _, p := range pieces {
+		if d := j.Join(p.Data); len(d) > 0 {
+			if err := r.event(p.T, code, string(d)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (r *recording) output(t time.Duration, data []byte) error {
+	if r.scan == nil {
+		return r.writeOut(r.out.Feed(t, data))
+	}
+	clean, marks := r.scan.Feed(data)
+	prev := 0
+	for _, m := range marks {
+		if err := r.writeOut(r.out.Feed(t, clean[prev:m.Offset])); err != nil {
+			return err
+		}
+		// Release what came before the mark, so the mark keeps its place in the output.
+		if err := r.writeOut(r.out.Flush()); err != nil {
+			return err
+		}
+		if err := r.mark(t, m); err != nil {
+			return err
+		}
+		prev = m.Offset
+	}
+	return r.writeOut(r.out.Feed(t, clean[prev:]))
+}
+
+func (r *recording) writeOut(p []redact.Piece, redacted bool) error {
+	return r.write(asciicast.CodeOutput, &r.outJ, p, redacted)
+}
+
+func (r *recording) writeIn(p []redact.Piece, redacted bool) error {
+	return r.write(asciicast.CodeInput, &r.inJ, p, redacted)
+}
+
+func (r *recording) mask(s string) string {
+	b := []byte(s)
+	for _, re := range r.res {
+		for _, m := range re.FindAllIndex(b, -1) {
+			for i := m[0]; i < m[1]; i++ {
+				b[i] = '*'
+			}
+		}
+	}
+	return string(b)
+}
+
+func (r *recording) mark(t time.Duration, m osc133.Mark) error {
+	switch m.Kind {
+	case 'C':
+		r.pending = &wire.Command{
+			SessionID: r.id,
+			Command:   r.mask(m.Params["cmdline"]),
+			CWD:       m.Params["cwd"],
+			StartedAt: r.start.Add(t).UTC(),
+			Offset:    max(r.last, t).Seconds(),
+		}
+		return r.event(t, asciicast.CodeMarker, r.pending.Command)
+	case 'D':
+		c := r.pending
+		if c == nil {
+			return nil // the prompt after startup, or an empty command line
+		}
+		r.pending = nil
+		c.EndedAt = r.start.Add(t).UTC()
+		c.ExitCode = m.ExitCode
+		r.commandsFound = true
+		return r.emit(wire.Item{Command: c})
+	}
+	return nil
+}
+
+func (r *recording) input(t time.Duration, data []byte) error {
+	if r.in == nil {
+		return nil
+	}
+	return r.writeIn(r.in.Feed(t, data))
+}
+
+func (r *recording) resize(t time.Duration, cols, rows int) error {
+	return r.event(t, asciicast.CodeResize, fmt.Sprintf("%dx%d", cols, rows))
+}
+
+// idle releases everything held back, when the recorder has been quiet.
+func (r *recording) idle() error {
+	if err := r.writeOut(r.out.Flush()); err != nil {
+		return err
+	}
+	if r.in != nil {
+		if err := r.writeIn(r.in.Flush()); err != nil {
+			return err
+		}
+	}
+	return r.flushChunk()
+}
+
+// end finishes the session: flushes everything and emits the last command and the SessionEnd.
+func (r *recording) end(ended time.Time, exit *int) error {
+	if r.scan != nil {
+		if err := r.writeOut(r.out.Feed(r.last, r.scan.Flush())); err != nil {
+			return err
+		}
+	}
+	if err := r.idle(); err != nil {
+		return err
+	}
+	if d := r.outJ.Flush(); len(d) > 0 {
+		if err := r.event(r.last, asciicast.CodeOutput, string(d)); err != nil {
+			return err
+		}
+	}
+	if d := r.inJ.Flush(); len(d) > 0 && r.in != nil {
+		if err := r.event(r.last, asciicast.CodeInput, string(d)); err != nil {
+			return err
+		}
+	}
+	if err := r.flushChunk(); err != nil {
+		return err
+	}
+	ended = ended.UTC()
+	switch {
+	case r.pending != nil: // the last command ended the shell (exit, exec)
+		c := r.pending
+		c.EndedAt, c.ExitCode = ended, exit
+		if err := r.emit(wire.Item{Command: c}); err != nil {
+			return err
+		}
+	case r.command != "" && !r.commandsFound && r.scan == nil:
+		c := &wire.Command{SessionID: r.id, Command: r.mask(r.command), StartedAt: r.start.UTC(), EndedAt: ended, ExitCode: exit}
+		if err := r.emit(wire.Item{Command: c}); err != nil {
+			return err
+		}
+	}
+	return r.emit(wire.Item{SessionEnd: &wire.SessionEnd{SessionID: r.id, EndedAt: ended, ExitCode: exit, Chunks: r.index}})
+}

@@ -1,0 +1,119 @@
+// Package redact masks secrets in terminal output before it leaves the host.
+//
+// A Stream holds back a bounded tail of the output so that a secret split
+// across two reads is still found whole; it masks every byte of a match with
+// '*', which keeps the length, so each byte keeps the time it arrived.
+package redact
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Defaults are always applied, before the organisation's own patterns.
+var Defaults = []string{
+	`-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?-----END[A-Z0-9 ]*PRIVATE KEY-----`,
+	`AKIA[0-9A-Z]{16}`,
+	`(?i)password=\S+`,
+}
+
+// DefaultTail is how much output a Stream holds back: more than a PEM RSA
+// 4096-bit private key.
+const DefaultTail = 16 << 10
+
+// Compile compiles the default patterns and extra ones; it returns the
+// patterns that do not compile as errors, skipping them.
+func Compile(extra []string) ([]*regexp.Regexp, []error) {
+	var res []*regexp.Regexp
+	var errs []error
+	for _, p := range append(append([]string(nil), Defaults...), extra...) {
+		re, err := regexp.Compile(p)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("redaction pattern %d: %w", len(res)+len(errs), err))
+			continue
+		}
+		res = append(res, re)
+	}
+	return res, errs
+}
+
+// Piece is output released by a Stream, with the time it arrived.
+type Piece struct {
+	T    time.Duration
+	Data []byte
+}
+
+type span struct {
+	t time.Duration
+	n int
+}
+
+// Stream redacts one stream of output.
+type Stream struct {
+	res   []*regexp.Regexp
+	tail  int
+	buf   []byte
+	spans []span
+	masks []int // where masked matches start in buf
+}
+
+// NewStream returns a Stream that holds back at most tail bytes (0 means DefaultTail).
+func NewStream(res []*regexp.Regexp, tail int) *Stream {
+	if tail <= 0 {
+		tail = DefaultTail
+	}
+	return &Stream{res: res, tail: tail}
+}
+
+// Feed adds output that arrived at t and returns what can be released.
+// redacted reports whether a masked match starts in the released output.
+func (s *Stream) Feed(t time.Duration, p []byte) (out []Piece, redacted bool) {
+	if len(p) == 0 {
+		return nil, false
+	}
+	s.buf = append(s.buf, p...)
+	s.spans = append(s.spans, span{t, len(p)})
+	for _, re := range s.res {
+		for _, m := range re.FindAllIndex(s.buf, -1) {
+			if m[1] > m[0] {
+				for i := m[0]; i < m[1]; i++ {
+					s.buf[i] = '*'
+				}
+				s.masks = append(s.masks, m[0])
+			}
+		}
+	}
+	return s.release(len(s.buf) - s.tail)
+}
+
+// Flush releases everything held back.
+func (s *Stream) Flush() (out []Piece, redacted bool) { return s.release(len(s.buf)) }
+
+func (s *Stream) release(n int) (out []Piece, redacted bool) {
+	if n <= 0 {
+		return nil, false
+	}
+	kept := s.masks[:0]
+	for _, m := range s.masks {
+		if m < n {
+			redacted = true
+		} else {
+			kept = append(kept, m-n)
+		}
+	}
+	s.masks = kept
+	done := 0
+	for done < n {
+		sp := &s.spans[0]
+		k := min(sp.n, n-done)
+		out = append(out, Piece{T: sp.t, Data: append([]byte(nil), s.buf[done:done+k]...)})
+		done += k
+		sp.n -= k
+		if sp.n == 0 {
+			s.spans = s.spans[1:]
+		}
+	}
+	s.buf = append(s.buf[:0], s.buf[n:]...)
+	return out, redacted
+}

@@ -1,0 +1,64 @@
+package redact
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSplitAcrossReads(t *testing.T) {
+	t.Parallel()
+	res, errs := Compile([]string{`secret-[0-9]+`, `(`})
+	if len(errs) != 1 {
+		t.Fatalf("errors %v, want the bad pattern reported", errs)
+	}
+	key := "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----"
+	input := "id AKIAIOSFODNN7EXAMPLE and password=hunter2 then " + key + " secret-12345 end"
+	for _, cut := range []int{1, 3, 7, 16, 64} {
+		s := NewStream(res, 128)
+		var out strings.Builder
+		redacted := false
+		for i := 0; i < len(input); i += cut {
+			p, r := s.Feed(time.Duration(i), []byte(input[i:min(i+cut, len(input))]))
+			for _, piece := range p {
+				out.WriteString(string(piece.Data))
+			}
+			redacted = redacted || r
+		}
+		p, r := s.Flush()
+		for _, piece := range p {
+			out.WriteString(string(piece.Data))
+		}
+		redacted = redacted || r
+		got := out.String()
+		if len(got) != len(input) || !redacted {
+			t.Fatalf("cut %d: length %d of %d, redacted %v", cut, len(got), len(input), redacted)
+		}
+		for _, secret := range []string{"AKIA", "hunter2", "b3BlbnNz", "12345"} {
+			if strings.Contains(got, secret) {
+				t.Errorf("cut %d: %q leaked in %q", cut, secret, got)
+			}
+		}
+		if !strings.HasPrefix(got, "id ") || !strings.HasSuffix(got, " end") {
+			t.Errorf("cut %d: too much masked: %q", cut, got)
+		}
+	}
+}
+
+func TestTimesKept(t *testing.T) {
+	t.Parallel()
+	res, _ := Compile(nil)
+	s := NewStream(res, 4)
+	p1, _ := s.Feed(1, []byte("abcdef"))
+	p2, _ := s.Feed(2, []byte("gh"))
+	if len(p1) != 1 || string(p1[0].Data) != "ab" || p1[0].T != 1 {
+		t.Fatalf("first %+v", p1)
+	}
+	if len(p2) != 1 || string(p2[0].Data) != "cd" || p2[0].T != 1 {
+		t.Fatalf("second %+v", p2)
+	}
+	rest, _ := s.Flush()
+	if len(rest) != 2 || string(rest[0].Data) != "ef" || rest[1].T != 2 {
+		t.Fatalf("flush %+v", rest)
+	}
+}

@@ -1,0 +1,279 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/vigilhq/vigil"
+	"github.com/vigilhq/vigil/catalog"
+)
+
+// maxListed bounds how many references a readiness detail names.
+const maxListed = 10
+
+// readinessCheck computes one check from the data.
+type readinessCheck struct {
+	id, title, link string
+	compute         func(ctx context.Context, s *Store, orgID string) (passed bool, detail string, err error)
+}
+
+// readinessChecks is the checklist, in display order (vigil.ReadinessCheckIDs).
+var readinessChecks = []readinessCheck{
+	{vigil.CheckScope, "ISMS scope approved (4.3)", "/isms", checkScope},
+	{vigil.CheckAssets, "Assets identified and owned", "/assets", checkAssets},
+	{vigil.CheckRiskAssessment, "Risks assessed for every asset (6.1.2, 8.2)", "/risks", checkRiskAssessment},
+	{vigil.CheckRiskTreatment, "Risks above the threshold treated or accepted (6.1.3, 8.3)", "/risks", checkRiskTreatment},
+	{vigil.CheckSoA, "Statement of Applicability decided and approved (6.1.3 d)", "/soa", checkSoA},
+	{vigil.CheckPolicies, "Information-security policies approved and current (5.2, A.5.1)", "/policies", checkPolicies},
+	{vigil.CheckTraining, "Awareness training completed (7.2, 7.3)", "/training", checkTraining},
+	{vigil.CheckDocumentation, "Mandatory documented information present (7.5)", "/isms", checkDocumentation},
+	{vigil.CheckInternalAudit, "Internal audit within the last 12 months (9.2)", "", checkInternalAudit},
+	{vigil.CheckCorrectiveActions, "No open major nonconformity or overdue corrective action (10.2)", "", checkCorrectiveActions},
+	{vigil.CheckManagementReview, "Management review within the last 12 months (9.3)", "", checkManagementReview},
+}
+
+// Readiness computes the certification-readiness checklist of an
+// organisation.
+func (s *Store) Readiness(ctx context.Context, orgID string) (vigil.Readiness, error) {
+	if _, err := s.GetOrg(ctx, orgID); err != nil {
+		return vigil.Readiness{}, err
+	}
+	checks := make([]vigil.ReadinessCheck, 0, len(readinessChecks))
+	for _, c := range readinessChecks {
+		passed, detail, err := c.compute(ctx, s, orgID)
+		if err != nil {
+			return vigil.Readiness{}, fmt.Errorf("readiness %s: %w", c.id, err)
+		}
+		checks = append(checks, vigil.ReadinessCheck{ID: c.id, Title: c.title, Passed: passed, Detail: detail, Link: c.link})
+	}
+	return vigil.NewReadiness(checks), nil
+}
+
+func (s *Store) count(ctx context.Context, query string, args ...any) (int, error) {
+	var n int
+	err := s.queryRow(ctx, query, args...).Scan(&n)
+	return n, err
+}
+
+func checkScope(ctx context.Context, s *Store, orgID string) (bool, string, error) {
+	var version int
+	var approvedAt int64
+	err := s.queryRow(ctx, `SELECT version, approved_at FROM scope_versions WHERE org_id = ? AND status = 'approved' ORDER BY version DESC LIMIT 1`, orgID).Scan(&version, &approvedAt)
+	if err != nil {
+		if notFound(err, "") != err {
+			drafts, err := s.count(ctx, `SELECT COUNT(*) FROM scope_versions WHERE org_id = ?`, orgID)
+			if err != nil {
+				return false, "", err
+			}
+			if drafts > 0 {
+				return false, "the scope statement is drafted but not approved", nil
+			}
+			return false, "no scope statement yet", nil
+		}
+		return false, "", err
+	}
+	return true, fmt.Sprintf("scope version %d approved on %s", version, fromMicros(approvedAt).Format("2006-01-02")), nil
+}
+
+// The audit programme, corrective actions and management review are
+// tracked by the audits module; until it holds data these checks cannot pass.
+func checkInternalAudit(ctx context.Context, s *Store, orgID string) (bool, string, error) {
+	return false, "no internal audit is recorded: the audit programme (9.2) is not tracked in Vigil yet", nil
+}
+
+func checkCorrectiveActions(ctx context.Context, s *Store, orgID string) (bool, string, error) {
+	return false, "nonconformities and corrective actions (10.2) are not tracked in Vigil yet", nil
+}
+
+func checkManagementReview(ctx context.Context, s *Store, orgID string) (bool, string, error) {
+	return false, "no management review is recorded: reviews (9.3) are not tracked in Vigil yet", nil
+}
+
+func checkAssets(ctx context.Context, s *Store, orgID string) (bool, string, error) {
+	n, err := s.count(ctx, `SELECT COUNT(*) FROM assets WHERE org_id = ?`, orgID)
+	if err != nil || n == 0 {
+		return false, "no assets identified yet", err
+	}
+	unowned, err := s.AssetsWithoutOwner(ctx, orgID)
+	if err != nil {
+		return false, "", err
+	}
+	if len(unowned) > 0 {
+		return false, vigil.CountedRefs("asset without an owner", "assets without an owner", unowned, maxListed), nil
+	}
+	return true, fmt.Sprintf("%d assets, each with an owner", n), nil
+}
+
+func checkRiskAssessment(ctx context.Context, s *Store, orgID string) (bool, string, error) {
+	n, err := s.count(ctx, `SELECT COUNT(*) FROM assets WHERE org_id = ?`, orgID)
+	if err != nil || n == 0 {
+		return false, "no assets to assess yet", err
+	}
+	uncovered, err := s.AssetsWithoutAssessedRisk(ctx, orgID)
+	if err != nil {
+		return false, "", err
+	}
+	if len(uncovered) > 0 {
+		return false, vigil.CountedRefs("asset without an assessed, owned risk", "assets without an assessed, owned risk", uncovered, maxListed), nil
+	}
+	return true, fmt.Sprintf("all %d assets are covered by assessed risks with owners", n), nil
+}
+
+func checkRiskTreatment(ctx context.Context, s *Store, orgID string) (bool, string, error) {
+	n, err := s.count(ctx, `SELECT COUNT(*) FROM risks WHERE org_id = ?`, orgID)
+	if err != nil || n == 0 {
+		return false, "no risks assessed yet", err
+	}
+	m, err := s.RiskMethod(ctx, orgID)
+	if err != nil {
+		return false, "", err
+	}
+	open, err := s.RisksNeedingAcceptance(ctx, orgID)
+	if err != nil {
+		return false, "", err
+	}
+	if len(open) > 0 {
+		return false, vigil.CountedRefs(
+			fmt.Sprintf("risk above the threshold (%d) neither treated below it nor accepted", m.AcceptanceThreshold),
+			fmt.Sprintf("risks above the threshold (%d) neither treated below it nor accepted", m.AcceptanceThreshold), open, maxListed), nil
+	}
+	return true, fmt.Sprintf("every risk above the threshold (%d) is treated below it or accepted by its owner", m.AcceptanceThreshold), nil
+}
+
+func checkSoA(ctx context.Context, s *Store, orgID string) (bool, string, error) {
+	st, err := s.SoAStats(ctx, orgID)
+	if err != nil {
+		return false, "", err
+	}
+	var problems []string
+	if len(st.Undecided) > 0 {
+		problems = append(problems, vigil.CountedRefs("control not decided and justified", "controls not decided and justified", st.Undecided, maxListed))
+	}
+	if st.LatestVersion == 0 {
+		problems = append(problems, "no approved version yet")
+	}
+	if len(problems) > 0 {
+		return false, strings.Join(problems, "; "), nil
+	}
+	detail := fmt.Sprintf("all %d controls decided and justified; version %d approved", st.Controls, st.LatestVersion)
+	if st.Changed {
+		detail += " (changed since: approve a new version)"
+	}
+	return true, detail, nil
+}
+
+func checkPolicies(ctx context.Context, s *Store, orgID string) (bool, string, error) {
+	states, err := s.PolicyKindStates(ctx, orgID)
+	if err != nil {
+		return false, "", err
+	}
+	var missing, unapproved, overdue []string
+	for _, st := range states {
+		name := strings.ReplaceAll(string(st.Kind), "_", " ")
+		switch {
+		case st.PolicyID == "":
+			missing = append(missing, name)
+		case !st.Approved:
+			unapproved = append(unapproved, st.Ref+" ("+name+")")
+		case !st.Current:
+			overdue = append(overdue, st.Ref+" ("+name+")")
+		}
+	}
+	var problems []string
+	if len(missing) > 0 {
+		problems = append(problems, "missing: "+strings.Join(missing, ", "))
+	}
+	if len(unapproved) > 0 {
+		problems = append(problems, "not approved: "+strings.Join(unapproved, ", "))
+	}
+	if len(overdue) > 0 {
+		problems = append(problems, "past their review date: "+strings.Join(overdue, ", "))
+	}
+	if len(problems) > 0 {
+		return false, strings.Join(problems, "; "), nil
+	}
+	return true, fmt.Sprintf("the information-security policy and the %d topic-specific policies are approved and current", len(states)-1), nil
+}
+
+func checkTraining(ctx context.Context, s *Store, orgID string) (bool, string, error) {
+	assigned, completed, err := s.TrainingCoverage(ctx, orgID)
+	if err != nil {
+		return false, "", err
+	}
+	if assigned == 0 {
+		return false, "no training assigned yet", nil
+	}
+	pct := completed * 100 / assigned
+	detail := fmt.Sprintf("%d of %d assignments completed (%d %%, target %d %%)", completed, assigned, pct, vigil.TrainingCoverageTarget)
+	return pct >= vigil.TrainingCoverageTarget, detail, nil
+}
+
+func checkDocumentation(ctx context.Context, s *Store, orgID string) (bool, string, error) {
+	docs, err := s.MandatoryDocuments(ctx, orgID)
+	if err != nil {
+		return false, "", err
+	}
+	var missing []string
+	for _, d := range docs {
+		if !d.Present {
+			missing = append(missing, d.Clause+" "+d.Name)
+		}
+	}
+	if len(missing) > 0 {
+		return false, vigil.CountedRefs("mandatory document missing", "mandatory documents missing", missing, maxListed), nil
+	}
+	return true, fmt.Sprintf("all %d mandatory documents present", len(docs)), nil
+}
+
+// MandatoryDocuments is the documents register: every piece of mandatory
+// documented information of ISO/IEC 27001 with where it lives in Vigil and
+// whether the organisation has it.
+func (s *Store) MandatoryDocuments(ctx context.Context, orgID string) ([]vigil.DocumentStatus, error) {
+	exists := func(query string, args ...any) func() (bool, error) {
+		return func() (bool, error) {
+			n, err := s.count(ctx, query, args...)
+			return n > 0, err
+		}
+	}
+	notTracked := func() (bool, error) { return false, nil }
+	// Where each document lives in Vigil and how its presence shows in
+	// the data.
+	where := map[string]struct {
+		link, place string
+		present     func() (bool, error)
+	}{
+		"isms_scope":                              {"/isms", "Scope & context: the approved scope statement", exists(`SELECT COUNT(*) FROM scope_versions WHERE org_id = ? AND status = 'approved'`, orgID)},
+		"information_security_policy":             {"/policies", "Policies: the approved information-security policy", exists(`SELECT COUNT(*) FROM policies WHERE org_id = ? AND kind = 'information_security' AND current_version > 0 AND status <> 'retired'`, orgID)},
+		"risk_assessment_process":                 {"/risks", "Risks: the organisation's risk method (scales, formula)", exists(`SELECT COUNT(*) FROM risk_methods WHERE org_id = ?`, orgID)},
+		"risk_treatment_process":                  {"/risks", "Risks: the acceptance threshold and treatment options of the risk method", exists(`SELECT COUNT(*) FROM risk_methods WHERE org_id = ?`, orgID)},
+		"soa":                                     {"/soa", "Statement of Applicability: an approved version", exists(`SELECT COUNT(*) FROM soa_versions WHERE org_id = ?`, orgID)},
+		"information_security_objectives":         {"/isms", "Scope & context: information-security objectives", exists(`SELECT COUNT(*) FROM isms_objectives WHERE org_id = ?`, orgID)},
+		"competence_evidence":                     {"/training", "Training: completed assignments", exists(`SELECT COUNT(*) FROM training_assignments WHERE org_id = ? AND completed_at > 0`, orgID)},
+		"isms_documented_information":             {"/policies", "Policies: approved policies and documents", exists(`SELECT COUNT(*) FROM policies WHERE org_id = ? AND current_version > 0`, orgID)},
+		"operational_planning_control":            {"/risks", "Risks: treatment actions with owners and due dates", exists(`SELECT COUNT(*) FROM risk_actions WHERE org_id = ?`, orgID)},
+		"risk_assessment_results":                 {"/risks", "Risks: assessed risks (likelihood and impact)", exists(`SELECT COUNT(*) FROM risks WHERE org_id = ? AND inherent_score > 0`, orgID)},
+		"risk_treatment_results":                  {"/risks", "Risks: treatment decisions and residual scores", exists(`SELECT COUNT(*) FROM risks WHERE org_id = ? AND treatment <> ''`, orgID)},
+		"monitoring_measurement_results":          {"/isms", "Scope & context: objectives with measured values", exists(`SELECT COUNT(*) FROM isms_objectives WHERE org_id = ? AND current_value <> ''`, orgID)},
+		"audit_programme_results":                 {"", "Audits (not tracked in Vigil yet)", notTracked},
+		"management_review_results":               {"", "Management review (not tracked in Vigil yet)", notTracked},
+		"nonconformity_corrective_action_results": {"", "Findings and corrective actions (not tracked in Vigil yet)", notTracked},
+	}
+	var out []vigil.DocumentStatus
+	for _, d := range catalog.MandatoryDocuments() {
+		w, ok := where[d.ID]
+		if !ok {
+			return nil, fmt.Errorf("mandatory document %s has no place in Vigil", d.ID)
+		}
+		present, err := w.present()
+		if err != nil {
+			return nil, fmt.Errorf("document %s: %w", d.ID, err)
+		}
+		clause := d.Clause
+		if d.Item != "" {
+			clause += " " + d.Item
+		}
+		out = append(out, vigil.DocumentStatus{ID: d.ID, Clause: clause, Name: d.Name, Location: w.place, Link: w.link, Present: present})
+	}
+	return out, nil
+}

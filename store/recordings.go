@@ -1,0 +1,891 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/vigilhq/vigil"
+	"github.com/vigilhq/vigil/wire"
+)
+
+// Trail actions of recorded sessions.
+const (
+	ActionSessionStart = "session.start"
+	ActionSessionEnd   = "session.end"
+	ActionSessionHold  = "session.legal_hold"
+	ActionSessionPurge = "session.purge"
+)
+
+// Limits on what one batch may carry.
+const (
+	MaxBatchItems = 10000
+	MaxChunkBytes = 4 << 20
+)
+
+var (
+	zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault))
+	zdec, _ = zstd.NewReader(nil, zstd.WithDecoderMaxMemory(256<<20))
+)
+
+var sessionIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$`)
+
+// CastLine is one parsed asciicast v2 event line of a chunk.
+type CastLine struct {
+	Time float64
+	Code string
+	Data string
+}
+
+// ParseChunk checks that a chunk is asciicast v2 event lines — JSON arrays
+// [time, code, data] with a finite time of 0 or more and string code and
+// data — and returns them. Codes a player does not know are kept.
+func ParseChunk(data string) ([]CastLine, error) {
+	if len(data) > MaxChunkBytes {
+		return nil, fmt.Errorf("larger than %d bytes", MaxChunkBytes)
+	}
+	if !utf8.ValidString(data) {
+		return nil, fmt.Errorf("not valid UTF-8")
+	}
+	var out []CastLine
+	for n := 1; data != ""; n++ {
+		line, rest, _ := strings.Cut(data, "\n")
+		data = rest
+		if strings.TrimSpace(line) == "" {
+			return nil, fmt.Errorf("line %d is empty", n)
+		}
+		var raw []json.RawMessage
+		if err := json.Unmarshal([]byte(line), &raw); err != nil || len(raw) != 3 {
+			return nil, fmt.Errorf("line %d is not a JSON array [time, code, data]", n)
+		}
+		var l CastLine
+		if err := json.Unmarshal(raw[0], &l.Time); err != nil || l.Time < 0 || math.IsInf(l.Time, 0) || math.IsNaN(l.Time) {
+			return nil, fmt.Errorf("line %d: time must be a number of seconds, 0 or more", n)
+		}
+		if err := json.Unmarshal(raw[1], &l.Code); err != nil || l.Code == "" || len(l.Code) > 8 {
+			return nil, fmt.Errorf("line %d: code must be a short string", n)
+		}
+		if err := json.Unmarshal(raw[2], &l.Data); err != nil {
+			return nil, fmt.Errorf("line %d: data must be a string", n)
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+func invalidItem(i int, kind, field, format string, args ...any) error {
+	return vigil.Invalid(fmt.Sprintf("items[%d].%s.%s", i, kind, field), format, args...)
+}
+
+// ValidateBatch checks a batch's shape without the database: the version,
+// exactly one field per item, ids, times and chunk data. A batch that fails
+// is refused whole.
+func ValidateBatch(b wire.Batch) error {
+	if b.Version != wire.Version {
+		return vigil.Invalid("version", "must be %d", wire.Version)
+	}
+	if len(b.Items) > MaxBatchItems {
+		return vigil.Invalid("items", "at most %d items per batch", MaxBatchItems)
+	}
+	for i, it := range b.Items {
+		n := 0
+		for _, set := range []bool{it.Event != nil, it.SessionStart != nil, it.Chunk != nil, it.Command != nil, it.SessionEnd != nil} {
+			if set {
+				n++
+			}
+		}
+		if n != 1 {
+			return vigil.Invalid(fmt.Sprintf("items[%d]", i), "must have exactly one of event, session_start, chunk, command, session_end")
+		}
+		if f := badText(it); f != "" {
+			return vigil.Invalid(fmt.Sprintf("items[%d].%s", i, f), "must be valid UTF-8 text without NUL characters")
+		}
+		switch {
+		case it.Event != nil:
+			e := it.Event
+			if e.Type == "" || len(e.Type) > 64 {
+				return invalidItem(i, "event", "type", "is required (at most 64 characters)")
+			}
+			if e.Time.IsZero() {
+				return invalidItem(i, "event", "time", "is required")
+			}
+			for name, v := range map[string]string{"host": e.Host, "user": e.User, "source_ip": e.SourceIP, "target_user": e.TargetUser, "tty": e.TTY, "method": e.Method, "group": e.Group} {
+				if len(v) > 255 {
+					return invalidItem(i, "event", name, "is longer than 255 characters")
+				}
+			}
+			if len(e.Command) > 65536 || len(e.CWD) > 4096 {
+				return invalidItem(i, "event", "command", "command or cwd too long")
+			}
+		case it.SessionStart != nil:
+			s := it.SessionStart
+			if !sessionIDPattern.MatchString(s.SessionID) {
+				return invalidItem(i, "session_start", "session_id", "must be an id of letters, digits, - _ . (at most 64)")
+			}
+			if s.User == "" || len(s.User) > 255 {
+				return invalidItem(i, "session_start", "user", "is required (at most 255 characters)")
+			}
+			if s.StartedAt.IsZero() {
+				return invalidItem(i, "session_start", "started_at", "is required")
+			}
+			if s.Width < 1 || s.Width > 10000 || s.Height < 1 || s.Height > 10000 {
+				return invalidItem(i, "session_start", "width", "width and height must be from 1 to 10000")
+			}
+			if len(s.TTY) > 255 || len(s.SourceIP) > 255 || len(s.Shell) > 4096 || len(s.Command) > 65536 {
+				return invalidItem(i, "session_start", "command", "a field is too long")
+			}
+		case it.Chunk != nil:
+			c := it.Chunk
+			if !sessionIDPattern.MatchString(c.SessionID) {
+				return invalidItem(i, "chunk", "session_id", "must be a session id")
+			}
+			if c.Index < 0 {
+				return invalidItem(i, "chunk", "index", "must be 0 or more")
+			}
+			if _, err := ParseChunk(c.Data); err != nil {
+				return invalidItem(i, "chunk", "data", "%v", err)
+			}
+		case it.Command != nil:
+			c := it.Command
+			if !sessionIDPattern.MatchString(c.SessionID) {
+				return invalidItem(i, "command", "session_id", "must be a session id")
+			}
+			if c.Command == "" || len(c.Command) > 65536 || len(c.CWD) > 4096 {
+				return invalidItem(i, "command", "command", "is required (at most 64 KiB)")
+			}
+			if c.Offset < 0 || math.IsInf(c.Offset, 0) || math.IsNaN(c.Offset) {
+				return invalidItem(i, "command", "offset", "must be seconds into the recording, 0 or more")
+			}
+		case it.SessionEnd != nil:
+			e := it.SessionEnd
+			if !sessionIDPattern.MatchString(e.SessionID) {
+				return invalidItem(i, "session_end", "session_id", "must be a session id")
+			}
+			if e.EndedAt.IsZero() {
+				return invalidItem(i, "session_end", "ended_at", "is required")
+			}
+			if e.Chunks < 0 {
+				return invalidItem(i, "session_end", "chunks", "must be 0 or more")
+			}
+		}
+	}
+	return nil
+}
+
+// badText names the first text field of an item that a database could not
+// store as TEXT (NUL characters, invalid UTF-8), or "".
+func badText(it wire.Item) string {
+	var fields map[string]string
+	switch {
+	case it.Event != nil:
+		e := it.Event
+		fields = map[string]string{"event.type": e.Type, "event.host": e.Host, "event.user": e.User, "event.source_ip": e.SourceIP, "event.target_user": e.TargetUser,
+			"event.command": e.Command, "event.tty": e.TTY, "event.cwd": e.CWD, "event.method": e.Method, "event.group": e.Group}
+	case it.SessionStart != nil:
+		s := it.SessionStart
+		fields = map[string]string{"session_start.user": s.User, "session_start.tty": s.TTY, "session_start.source_ip": s.SourceIP, "session_start.command": s.Command, "session_start.shell": s.Shell}
+	case it.Command != nil:
+		fields = map[string]string{"command.command": it.Command.Command, "command.cwd": it.Command.CWD}
+	}
+	for name, v := range fields {
+		if !ValidText(v) {
+			return name
+		}
+	}
+	return ""
+}
+
+// ValidText reports whether s can be stored as TEXT in both databases.
+func ValidText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
+// BatchResult says what ApplyBatch did.
+type BatchResult struct {
+	// Duplicate is set when the batch had been stored before; nothing changed.
+	Duplicate bool
+	// Gap is set when the sequence skipped numbers before this batch.
+	Gap bool
+}
+
+// ApplyBatch stores a batch from an agent in one transaction, at most once
+// per (agent, seq). A malformed batch is refused whole and changes nothing.
+func (s *Store) ApplyBatch(ctx context.Context, agentID string, b wire.Batch) (BatchResult, error) {
+	var res BatchResult
+	if err := ValidateBatch(b); err != nil {
+		return res, err
+	}
+	if b.Seq > math.MaxInt64 {
+		return res, vigil.Invalid("seq", "is too large")
+	}
+	err := s.update(ctx, func(tx *Tx) error {
+		res = BatchResult{}
+		var orgID, hostname string
+		var lastSeq, revoked int64
+		if err := tx.queryRow(ctx, `SELECT org_id, hostname, last_seq, revoked_at FROM agents WHERE id = ?`, agentID).Scan(&orgID, &hostname, &lastSeq, &revoked); err != nil || revoked != 0 {
+			return vigil.Errorf(vigil.EUnauthorized, "unknown or revoked agent")
+		}
+		tx.actor = vigil.Actor{Type: vigil.ActorAgent, ID: agentID, OrgID: orgID}
+		var n int
+		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM agent_batches WHERE agent_id = ? AND seq = ?`, agentID, int64(b.Seq)).Scan(&n); err != nil {
+			return fmt.Errorf("check batch: %w", err)
+		}
+		if n > 0 {
+			res.Duplicate = true
+			return nil
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO agent_batches (agent_id, seq, received_at) VALUES (?, ?, ?)`, agentID, int64(b.Seq), micros(tx.now)); err != nil {
+			return fmt.Errorf("record batch: %w", err)
+		}
+		seq := int64(b.Seq)
+		if seq > lastSeq+1 && (lastSeq > 0 || seq > 1) {
+			res.Gap = true
+		}
+		if _, err := tx.exec(ctx, `UPDATE agents SET last_seq = CASE WHEN last_seq < ? THEN ? ELSE last_seq END, seq_gaps = seq_gaps + ? WHERE id = ?`,
+			seq, seq, boolInt(res.Gap), agentID); err != nil {
+			return fmt.Errorf("advance sequence: %w", err)
+		}
+		a := applier{tx: tx, orgID: orgID, agentID: agentID, hostname: hostname}
+		for i, it := range b.Items {
+			if err := a.apply(ctx, i, it); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if vigil.ErrorCode(err) == vigil.EConflict {
+		// The same batch sent twice at once (PostgreSQL): the loser of the
+		// race is a duplicate, not an error.
+		var n int
+		if s.queryRow(ctx, `SELECT COUNT(*) FROM agent_batches WHERE agent_id = ? AND seq = ?`, agentID, int64(b.Seq)).Scan(&n) == nil && n > 0 {
+			return BatchResult{Duplicate: true}, nil
+		}
+	}
+	return res, err
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+type applier struct {
+	tx                       *Tx
+	orgID, agentID, hostname string
+}
+
+// session loads the state of a session the agent owns, for an item.
+type sessionState struct {
+	ended     bool
+	lastIndex int
+	lastHash  string
+	lastTime  float64
+	chunks    int
+}
+
+func (a *applier) session(ctx context.Context, i int, kind, id string) (sessionState, error) {
+	var st sessionState
+	var agent string
+	var ended int64
+	err := a.tx.queryRow(ctx, `SELECT agent_id, ended_at, last_index, last_hash, last_time, chunks FROM rec_sessions WHERE id = ? AND org_id = ?`, id, a.orgID).
+		Scan(&agent, &ended, &st.lastIndex, &st.lastHash, &st.lastTime, &st.chunks)
+	if err != nil || agent != a.agentID {
+		if err != nil && notFound(err, "") == err {
+			return st, fmt.Errorf("load session: %w", err)
+		}
+		return st, invalidItem(i, kind, "session_id", "no session %s was started by this host", id)
+	}
+	st.ended = ended != 0
+	return st, nil
+}
+
+func (a *applier) apply(ctx context.Context, i int, it wire.Item) error {
+	tx := a.tx
+	switch {
+	case it.Event != nil:
+		return tx.insertEvent(ctx, a.orgID, a.agentID, a.hostname, *it.Event)
+	case it.SessionStart != nil:
+		st := it.SessionStart
+		var n int
+		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM rec_sessions WHERE id = ?`, st.SessionID).Scan(&n); err != nil {
+			return fmt.Errorf("check session: %w", err)
+		}
+		if n > 0 {
+			return invalidItem(i, "session_start", "session_id", "session %s already exists", st.SessionID)
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO rec_sessions (id, org_id, agent_id, host, login_user, uid, tty, source_ip, started_at, width, height, command, shell, input_recorded)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			st.SessionID, a.orgID, a.agentID, a.hostname, st.User, st.UID, st.TTY, st.SourceIP, micros(st.StartedAt), st.Width, st.Height, st.Command, st.Shell, st.InputRecorded); err != nil {
+			return fmt.Errorf("insert session: %w", err)
+		}
+		return tx.trail(ctx, a.orgID, ActionSessionStart, "session", st.SessionID, map[string]any{"host": a.hostname, "user": st.User, "source_ip": st.SourceIP, "started_at": st.StartedAt})
+	case it.Chunk != nil:
+		c := it.Chunk
+		ss, err := a.session(ctx, i, "chunk", c.SessionID)
+		if err != nil {
+			return err
+		}
+		if c.Index <= ss.lastIndex {
+			var stored string
+			err := tx.queryRow(ctx, `SELECT hash FROM rec_chunks WHERE session_id = ? AND idx = ?`, c.SessionID, c.Index).Scan(&stored)
+			if err == nil && stored != "" {
+				// The same chunk resent in another batch: fine if identical.
+				var prev string
+				_ = tx.queryRow(ctx, `SELECT hash FROM rec_chunks WHERE session_id = ? AND idx < ? ORDER BY idx DESC LIMIT 1`, c.SessionID, c.Index).Scan(&prev)
+				if chainHash(prev, []byte(c.Data)) == stored {
+					return nil
+				}
+			}
+			return invalidItem(i, "chunk", "index", "chunk %d arrives after chunk %d: chunks must arrive in order, once", c.Index, ss.lastIndex)
+		}
+		lines, err := ParseChunk(c.Data)
+		if err != nil {
+			return invalidItem(i, "chunk", "data", "%v", err)
+		}
+		hash := chainHash(ss.lastHash, []byte(c.Data))
+		var start, last float64 = ss.lastTime, ss.lastTime
+		if len(lines) > 0 {
+			start = lines[0].Time
+			last = math.Max(ss.lastTime, lines[len(lines)-1].Time)
+		}
+		comp := zenc.EncodeAll([]byte(c.Data), nil)
+		if _, err := tx.exec(ctx, `INSERT INTO rec_chunks (session_id, idx, data, size, hash, redacted, start_time) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			c.SessionID, c.Index, comp, len(c.Data), hash, c.Redacted, start); err != nil {
+			return fmt.Errorf("insert chunk: %w", err)
+		}
+		if _, err := tx.exec(ctx, `UPDATE rec_sessions SET chunks = chunks + 1, last_index = ?, last_hash = ?, last_time = ? WHERE id = ?`,
+			c.Index, hash, last, c.SessionID); err != nil {
+			return fmt.Errorf("advance session: %w", err)
+		}
+		for _, sl := range searchLines(lines) {
+			if err := tx.index(ctx, c.SessionID, a.orgID, "o", sl.Offset, sl.Text); err != nil {
+				return err
+			}
+		}
+		return nil
+	case it.Command != nil:
+		c := it.Command
+		if _, err := a.session(ctx, i, "command", c.SessionID); err != nil {
+			return err
+		}
+		var exit any
+		if c.ExitCode != nil {
+			exit = *c.ExitCode
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO rec_commands (id, session_id, command, cwd, started_at, ended_at, exit_code, offset_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			newID(), c.SessionID, c.Command, c.CWD, micros(c.StartedAt), micros(c.EndedAt), exit, c.Offset); err != nil {
+			return fmt.Errorf("insert command: %w", err)
+		}
+		return tx.index(ctx, c.SessionID, a.orgID, "c", c.Offset, c.Command)
+	case it.SessionEnd != nil:
+		e := it.SessionEnd
+		ss, err := a.session(ctx, i, "session_end", e.SessionID)
+		if err != nil {
+			return err
+		}
+		if ss.ended {
+			return invalidItem(i, "session_end", "session_id", "session %s has already ended", e.SessionID)
+		}
+		var exit any
+		if e.ExitCode != nil {
+			exit = *e.ExitCode
+		}
+		if _, err := tx.exec(ctx, `UPDATE rec_sessions SET ended_at = ?, exit_code = ?, chunks_expected = ?, final_hash = last_hash WHERE id = ?`,
+			micros(e.EndedAt), exit, e.Chunks, e.SessionID); err != nil {
+			return fmt.Errorf("end session: %w", err)
+		}
+		return tx.trail(ctx, a.orgID, ActionSessionEnd, "session", e.SessionID, map[string]any{
+			"ended_at": e.EndedAt, "exit_code": e.ExitCode, "chunks": e.Chunks, "chunks_stored": ss.chunks, "final_hash": ss.lastHash,
+		})
+	}
+	return nil
+}
+
+// chainHash links a chunk to its predecessor: hex SHA-256(previous hash ‖
+// chunk bytes), with an empty previous hash for the first chunk.
+func chainHash(prevHex string, data []byte) string {
+	prev, _ := hex.DecodeString(prevHex)
+	h := sha256.New()
+	h.Write(prev)
+	h.Write(data)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+var ansiPattern = regexp.MustCompile(`\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[P^_][^\x1b]*\x1b\\|\x1b\[[0-?]*[ -/]*[@-~]|\x1b[ -/]*[0-~]|[\x00-\x08\x0b-\x1f\x7f]`)
+
+// StripANSI removes terminal escape sequences and control characters (but
+// newlines) from output, for indexing and plain display.
+func StripANSI(s string) string {
+	return ansiPattern.ReplaceAllString(s, "")
+}
+
+// searchLines turns a chunk's output events into lines of plain text, each
+// with the time of the event where it began.
+func searchLines(lines []CastLine) []vigil.SearchMatch {
+	var out []vigil.SearchMatch
+	var cur strings.Builder
+	var start float64
+	flush := func() {
+		if t := strings.TrimSpace(cur.String()); t != "" {
+			if len(t) > 4000 {
+				t = strings.ToValidUTF8(t[:4000], "")
+			}
+			out = append(out, vigil.SearchMatch{Offset: start, Text: t})
+		}
+		cur.Reset()
+	}
+	for _, l := range lines {
+		if l.Code != "o" {
+			continue
+		}
+		text := strings.ReplaceAll(l.Data, "\r\n", "\n")
+		for j, part := range strings.Split(text, "\n") {
+			if j > 0 {
+				flush()
+			}
+			if cur.Len() == 0 {
+				start = l.Time
+			}
+			cur.WriteString(StripANSI(strings.ReplaceAll(part, "\r", "")))
+		}
+	}
+	flush()
+	return out
+}
+
+func (tx *Tx) index(ctx context.Context, sessionID, orgID, kind string, offset float64, text string) error {
+	if _, err := tx.exec(ctx, `INSERT INTO rec_search (session_id, org_id, kind, offset_s, body) VALUES (?, ?, ?, ?, ?)`, sessionID, orgID, kind, offset, text); err != nil {
+		return fmt.Errorf("index session text: %w", err)
+	}
+	return nil
+}
+
+// The full-text search is the one place where the two dialects' SQL
+// differs much: SQLite uses an FTS5 table, PostgreSQL a tsvector column
+// with a GIN index. These two functions hold the difference.
+
+// searchCondition is the WHERE condition that matches rec_search rows.
+func (s *Store) searchCondition() string {
+	if s.dialect.name() == "postgres" {
+		return `rec_search.tsv @@ plainto_tsquery('simple', ?)`
+	}
+	return `rec_search MATCH ?`
+}
+
+// searchArg turns what a person typed into the dialect's query: for FTS5,
+// every word a quoted phrase (so operators and punctuation are literal), all
+// required.
+func (s *Store) searchArg(q string) string {
+	if s.dialect.name() == "postgres" {
+		return q
+	}
+	var parts []string
+	for _, w := range strings.Fields(q) {
+		parts = append(parts, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
+	}
+	return strings.Join(parts, " ")
+}
+
+const sessionColumns = `id, agent_id, host, login_user, uid, tty, source_ip, started_at, ended_at, exit_code, width, height, command, shell, input_recorded, chunks, legal_hold`
+
+func scanSession(sc interface{ Scan(...any) error }) (vigil.RecordedSession, error) {
+	var r vigil.RecordedSession
+	var started, ended int64
+	var exit sql.NullInt64
+	if err := sc.Scan(&r.ID, &r.HostID, &r.Host, &r.User, &r.UID, &r.TTY, &r.SourceIP, &started, &ended, &exit, &r.Width, &r.Height, &r.Command, &r.Shell, &r.InputRecorded, &r.Chunks, &r.LegalHold); err != nil {
+		return r, err
+	}
+	r.StartedAt, r.EndedAt = fromMicros(started), optTime(ended)
+	if exit.Valid {
+		v := int(exit.Int64)
+		r.ExitCode = &v
+	}
+	return r, nil
+}
+
+// GetRecordedSession returns one recorded session of an organisation.
+func (s *Store) GetRecordedSession(ctx context.Context, orgID, id string) (vigil.RecordedSession, error) {
+	r, err := scanSession(s.queryRow(ctx, `SELECT `+sessionColumns+` FROM rec_sessions WHERE id = ? AND org_id = ?`, id, orgID))
+	return r, notFound(err, "session %s", id)
+}
+
+// SessionCursor is the cursor of a session in the newest-first listing.
+func SessionCursor(r vigil.RecordedSession) string {
+	return strconv.FormatInt(micros(r.StartedAt), 10) + "|" + r.ID
+}
+
+// ListRecordedSessions lists recorded sessions, newest first. With a query, each
+// session carries its matches (up to 20, by offset).
+func (s *Store) ListRecordedSessions(ctx context.Context, orgID string, f vigil.SessionFilter) ([]vigil.RecordedSession, error) {
+	query := `SELECT ` + sessionColumns + ` FROM rec_sessions WHERE org_id = ?`
+	args := []any{orgID}
+	if f.User != "" {
+		query += ` AND login_user = ?`
+		args = append(args, f.User)
+	}
+	if f.Host != "" {
+		query += ` AND (host = ? OR agent_id = ?)`
+		args = append(args, f.Host, f.Host)
+	}
+	if !f.From.IsZero() {
+		query += ` AND started_at >= ?`
+		args = append(args, micros(f.From))
+	}
+	if !f.To.IsZero() {
+		query += ` AND started_at < ?`
+		args = append(args, micros(f.To))
+	}
+	if f.Live {
+		query += ` AND ended_at = 0`
+	}
+	q := strings.TrimSpace(f.Query)
+	if q != "" {
+		query += ` AND id IN (SELECT session_id FROM rec_search WHERE ` + s.searchCondition() + ` AND org_id = ?)`
+		args = append(args, s.searchArg(q), orgID)
+	}
+	if f.Before != "" {
+		ts, id, ok := strings.Cut(f.Before, "|")
+		t, err := strconv.ParseInt(ts, 10, 64)
+		if !ok || err != nil {
+			return nil, vigil.Invalid("cursor", "is not a cursor this server issued")
+		}
+		query += ` AND (started_at < ? OR (started_at = ? AND id < ?))`
+		args = append(args, t, t, id)
+	}
+	query += ` ORDER BY started_at DESC, id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	rows, err := s.query(ctx, query, args...)
+	if err != nil {
+		if q != "" && s.dialect.name() == "sqlite" && strings.Contains(err.Error(), "fts5") {
+			return nil, vigil.Invalid("q", "cannot be searched for")
+		}
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	var out []vigil.RecordedSession
+	for rows.Next() {
+		r, err := scanSession(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if q != "" {
+		for i := range out {
+			if out[i].Matches, err = s.SessionMatches(ctx, orgID, out[i].ID, q); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// SessionMatches returns where a full-text query matches in one session,
+// up to 20 hits by offset.
+func (s *Store) SessionMatches(ctx context.Context, orgID, id, q string) ([]vigil.SearchMatch, error) {
+	rows, err := s.query(ctx, `SELECT offset_s, body FROM rec_search WHERE `+s.searchCondition()+` AND session_id = ? AND org_id = ? ORDER BY offset_s LIMIT 20`,
+		s.searchArg(q), id, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("search session: %w", err)
+	}
+	defer rows.Close()
+	out := []vigil.SearchMatch{}
+	for rows.Next() {
+		var m vigil.SearchMatch
+		if err := rows.Scan(&m.Offset, &m.Text); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// ListSessionCommands lists a session's commands in recording order, after
+// the cursor id.
+func (s *Store) ListSessionCommands(ctx context.Context, orgID, id, after string, limit int) ([]vigil.SessionCommand, []string, error) {
+	if _, err := s.GetRecordedSession(ctx, orgID, id); err != nil {
+		return nil, nil, err
+	}
+	rows, err := s.query(ctx, `SELECT id, command, cwd, started_at, ended_at, exit_code, offset_s FROM rec_commands WHERE session_id = ? AND id > ? ORDER BY id LIMIT ?`, id, after, limit)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list commands: %w", err)
+	}
+	defer rows.Close()
+	var out []vigil.SessionCommand
+	var ids []string
+	for rows.Next() {
+		var c vigil.SessionCommand
+		var cid string
+		var started, ended int64
+		var exit sql.NullInt64
+		if err := rows.Scan(&cid, &c.Command, &c.CWD, &started, &ended, &exit, &c.Offset); err != nil {
+			return nil, nil, err
+		}
+		c.StartedAt, c.EndedAt = fromMicros(started), optTime(ended)
+		if exit.Valid {
+			v := int(exit.Int64)
+			c.ExitCode = &v
+		}
+		out = append(out, c)
+		ids = append(ids, cid)
+	}
+	return out, ids, rows.Err()
+}
+
+// SessionChunks calls fn with each stored chunk of a session, decompressed,
+// in index order, one at a time, so a long recording is never held whole.
+func (s *Store) SessionChunks(ctx context.Context, orgID, id string, fn func(index int, data []byte) error) error {
+	if _, err := s.GetRecordedSession(ctx, orgID, id); err != nil {
+		return err
+	}
+	rows, err := s.query(ctx, `SELECT idx, data FROM rec_chunks WHERE session_id = ? ORDER BY idx`, id)
+	if err != nil {
+		return fmt.Errorf("read chunks: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var idx int
+		var comp []byte
+		if err := rows.Scan(&idx, &comp); err != nil {
+			return err
+		}
+		data, err := zdec.DecodeAll(comp, nil)
+		if err != nil {
+			return fmt.Errorf("chunk %d of session %s does not decompress: %w", idx, id, err)
+		}
+		if err := fn(idx, data); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// VerifySession recomputes a session's chunk hash chain and compares it
+// with the hashes recorded on arrival and the final hash in the trail.
+func (s *Store) VerifySession(ctx context.Context, orgID, id string) (vigil.SessionVerification, error) {
+	v := vigil.SessionVerification{SessionID: id, Missing: []int{}, Tampered: []int{}, Problems: []string{}}
+	var expected int
+	var final string
+	if err := s.queryRow(ctx, `SELECT chunks_expected, final_hash FROM rec_sessions WHERE id = ? AND org_id = ?`, id, orgID).Scan(&expected, &final); err != nil {
+		return v, notFound(err, "session %s", id)
+	}
+	if expected >= 0 {
+		v.Expected = &expected
+	}
+	rows, err := s.query(ctx, `SELECT idx, data, hash FROM rec_chunks WHERE session_id = ? ORDER BY idx`, id)
+	if err != nil {
+		return v, fmt.Errorf("read chunks: %w", err)
+	}
+	present := map[int]bool{}
+	chain, prevStored := "", ""
+	for rows.Next() {
+		var idx int
+		var comp []byte
+		var stored string
+		if err := rows.Scan(&idx, &comp, &stored); err != nil {
+			rows.Close()
+			return v, err
+		}
+		present[idx] = true
+		v.Chunks++
+		data, derr := zdec.DecodeAll(comp, nil)
+		if derr != nil {
+			v.Tampered = append(v.Tampered, idx)
+			v.Problems = append(v.Problems, fmt.Sprintf("chunk %d does not decompress", idx))
+			chain = "corrupt"
+		} else {
+			if chainHash(prevStored, data) != stored {
+				v.Tampered = append(v.Tampered, idx)
+				v.Problems = append(v.Problems, fmt.Sprintf("chunk %d does not match the hash recorded when it arrived", idx))
+			}
+			chain = chainHash(chain, data)
+		}
+		prevStored = stored
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return v, err
+	}
+	v.FinalHash = chain
+	if expected >= 0 {
+		for i := 0; i < expected; i++ {
+			if !present[i] {
+				v.Missing = append(v.Missing, i)
+			}
+		}
+		if len(v.Missing) > 0 {
+			v.Problems = append(v.Problems, fmt.Sprintf("%d of %d chunks are missing", len(v.Missing), expected))
+		}
+		if v.Chunks > expected {
+			v.Problems = append(v.Problems, fmt.Sprintf("%d chunks stored, the agent declared %d", v.Chunks, expected))
+		}
+		es, err := s.ListTrail(ctx, orgID, vigil.TrailFilter{EntityType: "session", EntityID: id, Limit: 100})
+		if err != nil {
+			return v, err
+		}
+		for _, e := range es {
+			if e.Action != ActionSessionEnd {
+				continue
+			}
+			var ch struct {
+				FinalHash string `json:"final_hash"`
+			}
+			_ = json.Unmarshal(e.Changes, &ch)
+			v.TrailHash = ch.FinalHash
+		}
+		if v.TrailHash != chain {
+			v.Problems = append(v.Problems, "the recomputed final hash differs from the one in the trail")
+		}
+		if final != v.TrailHash {
+			v.Problems = append(v.Problems, "the session's stored final hash differs from the one in the trail")
+		}
+	} else {
+		v.Problems = append(v.Problems, "the session is still live: there is no final hash yet")
+	}
+	v.OK = len(v.Tampered) == 0 && len(v.Missing) == 0 && (expected < 0 || v.TrailHash == chain) && (expected < 0 || final == v.TrailHash)
+	if expected < 0 {
+		v.OK = len(v.Tampered) == 0
+	}
+	return v, nil
+}
+
+// FindSessionOrg returns the organisation of a session (for the CLI).
+func (s *Store) FindSessionOrg(ctx context.Context, id string) (string, error) {
+	var org string
+	err := s.queryRow(ctx, `SELECT org_id FROM rec_sessions WHERE id = ?`, id).Scan(&org)
+	return org, notFound(err, "session %s", id)
+}
+
+// purgeBatch bounds the sessions one purge transaction deletes.
+const purgeBatch = 1000
+
+// purgeOrg deletes up to purgeBatch expired sessions of one organisation in
+// one transaction with one trail entry, and reports how many.
+func (s *Store) purgeOrg(ctx context.Context, org string, days int) (int, error) {
+	purged := 0
+	err := s.update(ctx, func(tx *Tx) error {
+		purged = 0
+		cutoff := tx.now.Add(-time.Duration(days) * 24 * time.Hour)
+		rows, err := tx.query(ctx, `SELECT id FROM rec_sessions WHERE org_id = ? AND ended_at <> 0 AND ended_at < ? AND legal_hold = ? ORDER BY id LIMIT ?`, org, micros(cutoff), false, purgeBatch)
+		if err != nil {
+			return fmt.Errorf("purge: find sessions: %w", err)
+		}
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		for _, id := range ids {
+			for _, q := range []string{`DELETE FROM rec_search WHERE session_id = ?`, `DELETE FROM rec_chunks WHERE session_id = ?`, `DELETE FROM rec_commands WHERE session_id = ?`, `DELETE FROM rec_sessions WHERE id = ?`} {
+				if _, err := tx.exec(ctx, q, id); err != nil {
+					return fmt.Errorf("purge session %s: %w", id, err)
+				}
+			}
+		}
+		purged = len(ids)
+		return tx.trail(ctx, org, ActionSessionPurge, "session", "", map[string]any{
+			"sessions": ids, "count": len(ids), "ended_before": cutoff, "retention_days": days,
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	return purged, nil
+}
+
+// SetLegalHold sets or clears a session's legal hold, which keeps it from
+// being purged.
+func (s *Store) SetLegalHold(ctx context.Context, orgID, id string, hold bool) (vigil.RecordedSession, error) {
+	var r vigil.RecordedSession
+	err := s.update(ctx, func(tx *Tx) error {
+		var err error
+		r, err = scanSession(tx.queryRow(ctx, `SELECT `+sessionColumns+` FROM rec_sessions WHERE id = ? AND org_id = ?`, id, orgID))
+		if err != nil {
+			return notFound(err, "session %s", id)
+		}
+		if r.LegalHold == hold {
+			return nil
+		}
+		if _, err := tx.exec(ctx, `UPDATE rec_sessions SET legal_hold = ? WHERE id = ?`, hold, id); err != nil {
+			return fmt.Errorf("set legal hold: %w", err)
+		}
+		r.LegalHold = hold
+		return tx.trail(ctx, orgID, ActionSessionHold, "session", id, map[string]any{"legal_hold": map[string]any{"before": !hold, "after": hold}})
+	})
+	return r, err
+}
+
+// PurgeExpiredRecordings deletes the recordings (sessions with their
+// chunks, commands and index rows) that ended longer ago than their
+// organisation's recording_retention_days, except sessions under legal
+// hold, and leaves one trail entry per organisation it purged in. It
+// returns how many sessions it deleted. The server's scheduler runs it
+// hourly; running it more often is harmless.
+func (s *Store) PurgeExpiredRecordings(ctx context.Context) (int, error) {
+	rows, err := s.query(ctx, `SELECT DISTINCT org_id FROM rec_sessions WHERE ended_at <> 0 AND legal_hold = ?`, false)
+	if err != nil {
+		return 0, fmt.Errorf("purge: list organisations: %w", err)
+	}
+	var orgs []string
+	for rows.Next() {
+		var o string
+		if err := rows.Scan(&o); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		orgs = append(orgs, o)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	total := 0
+	ctx = vigil.WithActor(ctx, vigil.SystemActor("retention"))
+	for _, org := range orgs {
+		st, err := s.MonitoringSettings(ctx, org)
+		if err != nil {
+			return total, err
+		}
+		if st.RecordingRetentionDays <= 0 {
+			continue
+		}
+		for {
+			n, err := s.purgeOrg(ctx, org, st.RecordingRetentionDays)
+			total += n
+			if err != nil {
+				return total, err
+			}
+			if n < purgeBatch {
+				break
+			}
+		}
+	}
+	return total, nil
+}
