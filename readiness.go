@@ -64,26 +64,23 @@ func NewReadiness(checks []ReadinessCheck) Readiness {
 	return r
 }
 
-// CountedRefs renders "3 assets without a risk: AST-4, AST-9, AST-12",
-// listing at most max references and saying how many more there are; one
-// and many are the singular and plural of what is counted.
-func CountedRefs(one, many string, refs []string, max int) string {
+// CountedRefs renders "3 assets without a risk: AST-4, AST-9, AST-12":
+// total things counted, of which refs are the first few to name (the rest
+// are summed up as "and N more"); one and many are the singular and plural
+// of what is counted.
+func CountedRefs(one, many string, total int, refs []string) string {
 	var b strings.Builder
 	what := many
-	if len(refs) == 1 {
+	if total == 1 {
 		what = one
 	}
-	fmt.Fprintf(&b, "%d %s", len(refs), what)
+	fmt.Fprintf(&b, "%d %s", total, what)
 	if len(refs) == 0 {
 		return b.String()
 	}
 	b.WriteString(": ")
-	shown := refs
-	if len(shown) > max {
-		shown = shown[:max]
-	}
-	b.WriteString(strings.Join(shown, ", "))
-	if n := len(refs) - len(shown); n > 0 {
+	b.WriteString(strings.Join(refs, ", "))
+	if n := total - len(refs); n > 0 {
 		fmt.Fprintf(&b, " and %d more", n)
 	}
 	return b.String()

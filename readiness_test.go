@@ -33,18 +33,18 @@ func TestNewReadiness(t *testing.T) {
 func TestCountedRefs(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		refs []string
-		max  int
-		want string
+		total int
+		refs  []string
+		want  string
 	}{
-		{nil, 3, "0 assets without a risk"},
-		{[]string{"AST-7"}, 3, "1 asset without a risk: AST-7"},
-		{[]string{"AST-4", "AST-9", "AST-12"}, 3, "3 assets without a risk: AST-4, AST-9, AST-12"},
-		{[]string{"AST-1", "AST-2", "AST-3", "AST-4"}, 2, "4 assets without a risk: AST-1, AST-2 and 2 more"},
+		{0, nil, "0 assets without a risk"},
+		{1, []string{"AST-7"}, "1 asset without a risk: AST-7"},
+		{3, []string{"AST-4", "AST-9", "AST-12"}, "3 assets without a risk: AST-4, AST-9, AST-12"},
+		{4, []string{"AST-1", "AST-2"}, "4 assets without a risk: AST-1, AST-2 and 2 more"},
 	}
 	for _, tt := range tests {
-		if got := CountedRefs("asset without a risk", "assets without a risk", tt.refs, tt.max); got != tt.want {
-			t.Errorf("CountedRefs(%v, %d) = %q, want %q", tt.refs, tt.max, got, tt.want)
+		if got := CountedRefs("asset without a risk", "assets without a risk", tt.total, tt.refs); got != tt.want {
+			t.Errorf("CountedRefs(%d, %v) = %q, want %q", tt.total, tt.refs, got, tt.want)
 		}
 	}
 }

@@ -24,10 +24,10 @@ func TestSeedAssetsRisks(t *testing.T) {
 		if _, total, _ := s.ListAssets(ctx, org, store.AssetFilter{}); total < 10 {
 			t.Fatalf("%d assets", total)
 		}
-		if refs, _ := s.AssetsWithoutOwner(ctx, org); len(refs) != 1 {
+		if n, refs, _ := s.AssetsWithoutOwner(ctx, org, 10); n != 1 || len(refs) != 1 {
 			t.Errorf("assets without owner = %v, want one", refs)
 		}
-		if refs, _ := s.AssetsWithoutAssessedRisk(ctx, org); len(refs) != 2 {
+		if n, refs, _ := s.AssetsWithoutAssessedRisk(ctx, org, 10); n != 2 || len(refs) != 2 {
 			t.Errorf("assets without an assessed risk = %v, want two", refs)
 		}
 		if m, _ := s.RiskMethod(ctx, org); !m.Configured {

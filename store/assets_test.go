@@ -167,7 +167,7 @@ func TestAssetsCRUD(t *testing.T) {
 		if _, total, _ = s.ListAssets(ctx, f.other, store.AssetFilter{}); total != 0 {
 			t.Fatalf("other org lists %d assets", total)
 		}
-		if refs, _ := s.AssetsWithoutOwner(ctx, f.org); fmt.Sprint(refs) != "[AST-2]" {
+		if n, refs, _ := s.AssetsWithoutOwner(ctx, f.org, 10); n != 1 || fmt.Sprint(refs) != "[AST-2]" {
 			t.Fatalf("without owner = %v", refs)
 		}
 		if err := s.DeleteAsset(ctx, f.org, b.ID); err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigilhq/vigil"
+	"github.com/vigilhq/vigil/demo"
 	"github.com/vigilhq/vigil/store"
 	"github.com/vigilhq/vigil/store/storetest"
 )
@@ -178,4 +179,45 @@ func benchSizes() []int {
 		return []int{v}
 	}
 	return []int{10_000, 1_000_000}
+}
+
+// BenchmarkISMSReads measures the reads behind the busiest ISMS pages on a
+// register of 10,000 assets and 5,000 risks (made with demo.Generate).
+func BenchmarkISMSReads(b *testing.B) {
+	eachBench(b, func(b *testing.B, s *store.Store, _ *sql.DB) {
+		ctx := ctxAs(vigil.SystemActor("bench"))
+		org, err := s.CreateOrg(ctx, "Bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range []vigil.Role{vigil.RoleAdmin, vigil.RoleRiskOwner, vigil.RoleISMSManager} {
+			if _, err := s.AddMember(ctx, org.ID, vigil.NewMember{Email: string(r) + "@bench.test", Name: string(r), Role: r}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := demo.Generate(ctx, s, org.ID, demo.GenerateOptions{Assets: 10000, Risks: 5000, Seed: 1}); err != nil {
+			b.Fatal(err)
+		}
+		b.Run("soa", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := s.SoA(ctx, org.ID); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("risks-page", func(b *testing.B) {
+			for b.Loop() {
+				if _, _, err := s.ListRisks(ctx, org.ID, store.RiskFilter{Limit: 51}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("readiness", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := s.Readiness(ctx, org.ID); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
 }

@@ -95,12 +95,12 @@ func checkAssets(ctx context.Context, s *Store, orgID string) (bool, string, err
 	if err != nil || n == 0 {
 		return false, "no assets identified yet", err
 	}
-	unowned, err := s.AssetsWithoutOwner(ctx, orgID)
+	n, unowned, err := s.AssetsWithoutOwner(ctx, orgID, maxListed)
 	if err != nil {
 		return false, "", err
 	}
-	if len(unowned) > 0 {
-		return false, vigil.CountedRefs("asset without an owner", "assets without an owner", unowned, maxListed), nil
+	if n > 0 {
+		return false, vigil.CountedRefs("asset without an owner", "assets without an owner", n, unowned), nil
 	}
 	return true, fmt.Sprintf("%d assets, each with an owner", n), nil
 }
@@ -110,12 +110,12 @@ func checkRiskAssessment(ctx context.Context, s *Store, orgID string) (bool, str
 	if err != nil || n == 0 {
 		return false, "no assets to assess yet", err
 	}
-	uncovered, err := s.AssetsWithoutAssessedRisk(ctx, orgID)
+	nu, uncovered, err := s.AssetsWithoutAssessedRisk(ctx, orgID, maxListed)
 	if err != nil {
 		return false, "", err
 	}
-	if len(uncovered) > 0 {
-		return false, vigil.CountedRefs("asset without an assessed, owned risk", "assets without an assessed, owned risk", uncovered, maxListed), nil
+	if nu > 0 {
+		return false, vigil.CountedRefs("asset without an assessed, owned risk", "assets without an assessed, owned risk", nu, uncovered), nil
 	}
 	return true, fmt.Sprintf("all %d assets are covered by assessed risks with owners", n), nil
 }
@@ -129,14 +129,14 @@ func checkRiskTreatment(ctx context.Context, s *Store, orgID string) (bool, stri
 	if err != nil {
 		return false, "", err
 	}
-	open, err := s.RisksNeedingAcceptance(ctx, orgID)
+	no, open, err := s.RisksNeedingAcceptance(ctx, orgID, maxListed)
 	if err != nil {
 		return false, "", err
 	}
-	if len(open) > 0 {
+	if no > 0 {
 		return false, vigil.CountedRefs(
 			fmt.Sprintf("risk above the threshold (%d) neither treated below it nor accepted", m.AcceptanceThreshold),
-			fmt.Sprintf("risks above the threshold (%d) neither treated below it nor accepted", m.AcceptanceThreshold), open, maxListed), nil
+			fmt.Sprintf("risks above the threshold (%d) neither treated below it nor accepted", m.AcceptanceThreshold), no, open), nil
 	}
 	return true, fmt.Sprintf("every risk above the threshold (%d) is treated below it or accepted by its owner", m.AcceptanceThreshold), nil
 }
@@ -148,7 +148,7 @@ func checkSoA(ctx context.Context, s *Store, orgID string) (bool, string, error)
 	}
 	var problems []string
 	if len(st.Undecided) > 0 {
-		problems = append(problems, vigil.CountedRefs("control not decided and justified", "controls not decided and justified", st.Undecided, maxListed))
+		problems = append(problems, vigil.CountedRefs("control not decided and justified", "controls not decided and justified", len(st.Undecided), st.Undecided[:min(len(st.Undecided), maxListed)]))
 	}
 	if st.LatestVersion == 0 {
 		problems = append(problems, "no approved version yet")
@@ -221,7 +221,7 @@ func checkDocumentation(ctx context.Context, s *Store, orgID string) (bool, stri
 		}
 	}
 	if len(missing) > 0 {
-		return false, vigil.CountedRefs("mandatory document missing", "mandatory documents missing", missing, maxListed), nil
+		return false, vigil.CountedRefs("mandatory document missing", "mandatory documents missing", len(missing), missing[:min(len(missing), maxListed)]), nil
 	}
 	return true, fmt.Sprintf("all %d mandatory documents present", len(docs)), nil
 }

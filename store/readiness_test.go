@@ -90,7 +90,7 @@ func TestReadinessOfDemo(t *testing.T) {
 			}
 		}
 		// Give the unowned asset an owner: the assets check passes.
-		unowned, err := s.AssetsWithoutOwner(ctx, res.OrgID)
+		_, unowned, err := s.AssetsWithoutOwner(ctx, res.OrgID, 10)
 		if err != nil || len(unowned) != 1 {
 			t.Fatalf("unowned assets: %v, %v", unowned, err)
 		}

@@ -841,15 +841,15 @@ func (s *Store) DeleteRiskAction(ctx context.Context, orgID, riskIDOrRef, action
 	})
 }
 
-// RisksNeedingAcceptance lists the references of the risks above the
-// acceptance threshold (on the residual score, or the inherent one while
-// the residual risk is not assessed) without a formal acceptance in force:
-// the risks not yet treated or accepted.
-func (s *Store) RisksNeedingAcceptance(ctx context.Context, orgID string) ([]string, error) {
+// RisksNeedingAcceptance counts the risks above the acceptance threshold
+// (on the residual score, or the inherent one while the residual risk is
+// not assessed) without a formal acceptance in force — the risks not yet
+// treated or accepted — and names the first limit of them.
+func (s *Store) RisksNeedingAcceptance(ctx context.Context, orgID string, limit int) (int, []string, error) {
 	m, err := riskMethod(ctx, s, orgID)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
-	return arRefs(ctx, s, `SELECT ref FROM risks WHERE org_id = ? AND accepted_at = 0
-		AND (CASE WHEN residual_score > 0 THEN residual_score ELSE inherent_score END) > ?`, orgID, m.AcceptanceThreshold)
+	return countRefs(ctx, s, `FROM risks a WHERE a.org_id = ? AND a.accepted_at = 0
+		AND (CASE WHEN a.residual_score > 0 THEN a.residual_score ELSE a.inherent_score END) > ?`, limit, orgID, m.AcceptanceThreshold)
 }

@@ -121,10 +121,10 @@ func TestRisksCRUDAndScores(t *testing.T) {
 		}
 
 		// Readiness facts.
-		if refs, _ := s.AssetsWithoutAssessedRisk(ctx, f.org); fmt.Sprint(refs) != "[AST-1]" {
+		if n, refs, _ := s.AssetsWithoutAssessedRisk(ctx, f.org, 10); n != 1 || fmt.Sprint(refs) != "[AST-1]" {
 			t.Fatalf("assets without an assessed owned risk = %v", refs)
 		}
-		if refs, _ := s.RisksNeedingAcceptance(ctx, f.org); fmt.Sprint(refs) != "[RSK-1]" {
+		if n, refs, _ := s.RisksNeedingAcceptance(ctx, f.org, 10); n != 1 || fmt.Sprint(refs) != "[RSK-1]" {
 			t.Fatalf("risks needing acceptance = %v", refs)
 		}
 
@@ -182,7 +182,7 @@ func TestRiskAcceptanceByOwnerOnly(t *testing.T) {
 		if got.Acceptance == nil || !got.Acceptance.AcceptedAt.Equal(acc.Acceptance.AcceptedAt) || got.Acceptance.Comment != "Insurance covers the rest" {
 			t.Fatalf("stored acceptance %+v", got.Acceptance)
 		}
-		if refs, _ := s.RisksNeedingAcceptance(f.sys, f.org); len(refs) != 0 {
+		if n, refs, _ := s.RisksNeedingAcceptance(f.sys, f.org, 10); n != 0 || len(refs) != 0 {
 			t.Fatalf("needing acceptance after acceptance: %v", refs)
 		}
 		// Status cannot be set to accepted by hand.

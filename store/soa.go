@@ -42,21 +42,28 @@ func loadSoA(ctx context.Context, s *Store, r arReader, orgID string) ([]vigil.S
 		return nil, err
 	}
 
+	// The links are aggregated in SQL: a register of thousands of risks
+	// sends 93 rows to Go, not one row per link.
 	risks, required := map[string][]string{}, map[string][]string{}
-	rows, err = r.query(ctx, `SELECT rc.control_ref, r.ref, r.treatment FROM risk_controls rc JOIN risks r ON r.id = rc.risk_id
-		WHERE rc.org_id = ? AND rc.control_ref NOT LIKE 'CTL-%'`, orgID)
+	agg := s.dialect.aggregateText
+	rows, err = r.query(ctx, `SELECT rc.control_ref, `+agg("r.ref")+`, `+agg("CASE WHEN r.treatment = 'modify' THEN r.ref END")+`
+		FROM risk_controls rc JOIN risks r ON r.id = rc.risk_id
+		WHERE rc.org_id = ? AND rc.control_ref NOT LIKE 'CTL-%' GROUP BY rc.control_ref`, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("read soa risks: %w", err)
 	}
 	for rows.Next() {
-		var control, ref, treatment string
-		if err := rows.Scan(&control, &ref, &treatment); err != nil {
+		var control string
+		var all, modify sql.NullString
+		if err := rows.Scan(&control, &all, &modify); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		risks[control] = append(risks[control], ref)
-		if vigil.RiskTreatment(treatment) == vigil.TreatModify {
-			required[control] = append(required[control], ref)
+		if all.Valid && all.String != "" {
+			risks[control] = strings.Split(all.String, ",")
+		}
+		if modify.Valid && modify.String != "" {
+			required[control] = strings.Split(modify.String, ",")
 		}
 	}
 	rows.Close()

@@ -155,16 +155,22 @@ func arSendExport(w http.ResponseWriter, f export.Format, t export.Table, cover 
 
 // ---- A register API with totals ----
 
-// totalList is a list page with the number of items over all pages.
+// totalList is a list page with the number of items over all pages, for
+// registers that count them (Total is absent for those that do not).
 type totalList[T any] struct {
 	Items      []T     `json:"items"`
 	NextCursor *string `json:"next_cursor"`
-	Total      int     `json:"total"`
+	Total      *int    `json:"total,omitempty"`
 }
 
+// newTotalList builds a page; a negative total means "not counted".
 func newTotalList[T any](items []T, limit, total int, key func(T) string) totalList[T] {
 	l := newList(items, limit, key)
-	return totalList[T]{Items: l.Items, NextCursor: l.NextCursor, Total: total}
+	tl := totalList[T]{Items: l.Items, NextCursor: l.NextCursor}
+	if total >= 0 {
+		tl.Total = &total
+	}
+	return tl
 }
 
 // totalCRUD is the API of a register whose lists carry a total (assets,

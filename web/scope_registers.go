@@ -24,62 +24,15 @@ type ismsCRUD[T, In, Upd any] struct {
 }
 
 // handleISMSCRUD registers the five routes of a register: reads for
-// ismsReaders, writes for ismsEditors.
+// ismsReaders, writes for ismsEditors. Its lists carry no total.
 func handleISMSCRUD[T, In, Upd any](s *Server, c ismsCRUD[T, In, Upd]) {
-	s.handle("GET", c.path, API, ismsReaders, func(w http.ResponseWriter, r *http.Request) {
-		p, err := parsePage(r)
-		if err != nil {
-			s.apiError(w, r, err)
-			return
-		}
-		items, err := c.list(r, actorOf(r).OrgID, p.Cursor, p.Limit+1)
-		if err != nil {
-			s.apiError(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, newList(items, p.Limit, c.id))
-	})
-	s.handle("POST", c.path, API, ismsEditors, func(w http.ResponseWriter, r *http.Request) {
-		var in In
-		if err := decodeJSON(w, r, &in); err != nil {
-			s.apiError(w, r, err)
-			return
-		}
-		v, err := c.create(r.Context(), actorOf(r).OrgID, in)
-		if err != nil {
-			s.apiError(w, r, err)
-			return
-		}
-		w.Header().Set("Location", c.path+"/"+c.id(v))
-		writeJSON(w, http.StatusCreated, v)
-	})
-	s.handle("GET", c.path+"/{id}", API, ismsReaders, func(w http.ResponseWriter, r *http.Request) {
-		v, err := c.get(r.Context(), actorOf(r).OrgID, r.PathValue("id"))
-		if err != nil {
-			s.apiError(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, v)
-	})
-	s.handle("PATCH", c.path+"/{id}", API, ismsEditors, func(w http.ResponseWriter, r *http.Request) {
-		var upd Upd
-		if err := decodeJSON(w, r, &upd); err != nil {
-			s.apiError(w, r, err)
-			return
-		}
-		v, err := c.update(r.Context(), actorOf(r).OrgID, r.PathValue("id"), upd)
-		if err != nil {
-			s.apiError(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, v)
-	})
-	s.handle("DELETE", c.path+"/{id}", API, ismsEditors, func(w http.ResponseWriter, r *http.Request) {
-		if err := c.delete(r.Context(), actorOf(r).OrgID, r.PathValue("id")); err != nil {
-			s.apiError(w, r, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
+	handleTotalCRUD(s, totalCRUD[T, In, Upd]{
+		path: c.path, writers: ismsEditors,
+		list: func(r *http.Request, orgID, after string, limit int) ([]T, int, error) {
+			items, err := c.list(r, orgID, after, limit)
+			return items, -1, err
+		},
+		create: c.create, get: c.get, update: c.update, delete: c.delete, id: c.id,
 	})
 }
 

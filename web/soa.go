@@ -196,7 +196,8 @@ func (s *Server) apiListSoAVersions(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, totalList[vigil.SoAVersion]{Items: vs, Total: len(vs)})
+	n := len(vs)
+	writeJSON(w, http.StatusOK, totalList[vigil.SoAVersion]{Items: vs, Total: &n})
 }
 
 // soaVersionNumber reads a version number (1 or more) from a path or query.
