@@ -142,6 +142,10 @@ func (w *Writer) WriteEvent(e Event) error {
 	return nil
 }
 
+// Err returns the write error that stopped the Writer, if any; it tells a
+// failed destination from an event WriteEvent refused as invalid.
+func (w *Writer) Err() error { return w.err }
+
 // FormatTime formats seconds as the Writer does: rounded to the microsecond, without trailing
 // zeros but with at least one decimal ("1.5", "2.0", "0.000123").
 func FormatTime(t float64) string {

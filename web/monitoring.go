@@ -2,6 +2,7 @@ package web
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"slices"
 
 	"github.com/vigilhq/vigil"
 	"github.com/vigilhq/vigil/asciicast"
@@ -281,7 +283,10 @@ func (s *Server) writeCast(ctx context.Context, out io.Writer, org string, rs vi
 	emit := func(t float64, code, data string) error {
 		t = math.Max(t, last)
 		if err := aw.WriteEvent(asciicast.Event{Time: t, Code: code, Data: data}); err != nil {
-			return nil // an event a player could not replay (unknown code, bad resize) is left out
+			// An event a player could not replay (unknown code, bad
+			// resize) is left out; a failed write (the client went away)
+			// ends the download.
+			return aw.Err()
 		}
 		last = t
 		return nil
@@ -293,24 +298,24 @@ func (s *Server) writeCast(ctx context.Context, out io.Writer, org string, rs vi
 		}
 		for _, l := range lines {
 			for ; mi < len(markers) && markers[mi].Offset <= l.Time; mi++ {
-				emit(markers[mi].Offset, asciicast.CodeMarker, markers[mi].Command)
+				if err := emit(markers[mi].Offset, asciicast.CodeMarker, markers[mi].Command); err != nil {
+					return err
+				}
 			}
-			emit(l.Time, l.Code, l.Data)
+			if err := emit(l.Time, l.Code, l.Data); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
-	for ; mi < len(markers); mi++ {
-		emit(markers[mi].Offset, asciicast.CodeMarker, markers[mi].Command)
+	for ; err == nil && mi < len(markers); mi++ {
+		err = emit(markers[mi].Offset, asciicast.CodeMarker, markers[mi].Command)
 	}
 	return err
 }
 
 func sortCommands(cs []vigil.SessionCommand) {
-	for i := 1; i < len(cs); i++ {
-		for j := i; j > 0 && cs[j].Offset < cs[j-1].Offset; j-- {
-			cs[j], cs[j-1] = cs[j-1], cs[j]
-		}
-	}
+	slices.SortStableFunc(cs, func(a, b vigil.SessionCommand) int { return cmp.Compare(a.Offset, b.Offset) })
 }
 
 // monitoringOperations documents the monitoring API.
