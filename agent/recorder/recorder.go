@@ -229,7 +229,10 @@ func Run(cfg Config) int {
 		if name, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", cfg.Stdin.Fd())); err == nil {
 			hello.TTY = strings.TrimPrefix(name, "/dev/")
 		}
-		if rows, cols, err := pty.Getsize(cfg.Stdin); err == nil {
+		// A terminal that reports no size (a pty nobody sized) gets the
+		// conventional 80x24, the size runPTY gives the shell too.
+		hello.Width, hello.Height = defaultCols, defaultRows
+		if rows, cols, err := pty.Getsize(cfg.Stdin); err == nil && rows > 0 && cols > 0 {
 			hello.Width, hello.Height = cols, rows
 		}
 		hello.Integration = command == "" && integrates(shell)
@@ -340,6 +343,12 @@ func runPlain(cfg Config, shell, command string, s *session, failClosed bool) in
 	return exitStatus(cmd.ProcessState)
 }
 
+// The size given to a terminal that reports none.
+const (
+	defaultCols = 80
+	defaultRows = 24
+)
+
 func runPTY(cfg Config, shell, command string, s *session, recordInput, failClosed bool) int {
 	ptmx, tty, err := pty.Open()
 	if err != nil {
@@ -347,7 +356,11 @@ func runPTY(cfg Config, shell, command string, s *session, recordInput, failClos
 		return 1
 	}
 	defer ptmx.Close()
-	_ = pty.InheritSize(cfg.Stdin, ptmx)
+	if rows, cols, err := pty.Getsize(cfg.Stdin); err == nil && rows > 0 && cols > 0 {
+		_ = pty.Setsize(ptmx, &pty.Winsize{Rows: uint16(rows), Cols: uint16(cols)})
+	} else {
+		_ = pty.Setsize(ptmx, &pty.Winsize{Rows: defaultRows, Cols: defaultCols})
+	}
 
 	name := filepath.Base(shell)
 	var args []string

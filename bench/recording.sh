@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# bench/recording.sh — what recording a heavy-output terminal session costs
+# with Vigil's recorder, compared with util-linux script, asciinema and tlog.
+#
+# The workload is the same for every tool: `seq 1 N` (N=3000000 by default,
+# about 21 MB of output) run on a pseudo-terminal the tool itself creates.
+# Every tool is given a terminal the same way: it runs under an outer
+#   script -q -c '<tool ...>' /dev/null
+# whose output is thrown away, so each tool sees a PTY on stdin/stdout, opens
+# its own PTY for the workload and records it. The outer terminal is set to
+# 120x40 first (stty): without a terminal of its own, script's PTY is 0x0. A "none" row runs the workload
+# under the outer script alone, as the floor.
+#
+# Wall time and user+sys CPU come from /usr/bin/time around the outer
+# script (children included). Vigil's recording is finished by two more
+# processes that are not children — the agent daemon (spool, upload) and the
+# server (ingest, compression, storage) — so their CPU is measured from
+# /proc before the session and after the server holds the whole session, and
+# shown in its own column.
+#
+# Bytes stored: the recording file for script, asciinema and tlog; for Vigil
+# the server's stored chunk bytes (sum of length(data) of rec_chunks, zstd)
+# plus the largest the agent's spool grew while recording (sampled every
+# 50 ms; the spool is deleted once the server has acknowledged it). gzip -6 of
+# the raw output is the size reference. The growth of the server's data
+# folder (which also holds the full-text search index) is printed below the
+# table.
+#
+# Usage: bench/recording.sh [N]      (run from the module root; root or sudo
+# for apt-get when a tool is missing)
+set -euo pipefail
+
+N=${1:-3000000}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d /tmp/vigil-recbench.XXXXXX)
+PORT=${VIGIL_BENCH_PORT:-18093}
+SERVER_PID="" DAEMON_PID=""
+cleanup() {
+	[ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null || true
+	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+	wait 2>/dev/null || true
+	[ -n "${KEEP:-}" ] && echo "kept $WORK" >&2 || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+need() { # need COMMAND PACKAGE: install PACKAGE with apt-get when COMMAND is missing
+	command -v "$1" >/dev/null 2>&1 && return 0
+	echo "installing $2 (for $1)..." >&2
+	if [ -z "${APT_UPDATED:-}" ]; then $SUDO apt-get update -qq >/dev/null 2>&1 || true; APT_UPDATED=1; fi
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$2" >/dev/null 2>&1 || true
+	command -v "$1" >/dev/null 2>&1
+}
+need script bsdutils || need script util-linux || { echo "util-linux script is required" >&2; exit 1; }
+[ -x /usr/bin/time ] || need /usr/bin/time time || { echo "/usr/bin/time is required" >&2; exit 1; }
+need gzip gzip
+need sqlite3 sqlite3 || true
+HAVE_ASCIINEMA=1; need asciinema asciinema || HAVE_ASCIINEMA=0
+HAVE_TLOG=1; need tlog-rec tlog || HAVE_TLOG=0
+# tlog-rec refuses to start without a utmp file.
+[ "$HAVE_TLOG" = 1 ] && { [ -e /var/run/utmp ] || $SUDO touch /var/run/utmp; }
+
+echo "building vigil and vigil-agent..." >&2
+(cd "$ROOT" && go build -o "$WORK/bin/vigil" ./cmd/vigil && go build -o "$WORK/bin/vigil-agent" ./cmd/vigil-agent)
+VIGIL=$WORK/bin/vigil AGENT=$WORK/bin/vigil-agent
+WORKLOAD="seq 1 $N"
+
+# Reference sizes of the raw output.
+seq 1 "$N" >"$WORK/raw.txt"
+RAW_BYTES=$(stat -c %s "$WORK/raw.txt")
+GZ_BYTES=$(gzip -6 -c "$WORK/raw.txt" | wc -c)
+rm -f "$WORK/raw.txt"
+
+# cpu_ticks PID: user+sys clock ticks of a running process.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+TCK=$(getconf CLK_TCK)
+
+declare -A WALL CPU BYTES EXTRA
+# measure NAME COMMAND: run COMMAND on a terminal (outer script), record wall and CPU.
+measure() {
+	local name=$1 cmd=$2
+	/usr/bin/time -f '%e %U %S' -o "$WORK/time.$name" script -q -e -c "stty rows 40 cols 120; $cmd" /dev/null </dev/null >/dev/null 2>"$WORK/err.$name" || {
+		echo "$name failed:" >&2; cat "$WORK/err.$name" >&2; return 1; }
+	read -r w u s <"$WORK/time.$name"
+	WALL[$name]=$w
+	CPU[$name]=$(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.2f", u+s}')
+}
+
+echo "running: none (outer terminal only)" >&2
+measure none "$WORKLOAD"; BYTES[none]=0
+
+echo "running: script" >&2
+measure script "script -q -c '$WORKLOAD' $WORK/script.log"
+BYTES[script]=$(stat -c %s "$WORK/script.log")
+
+if [ "$HAVE_ASCIINEMA" = 1 ]; then
+	echo "running: asciinema" >&2
+	measure asciinema "asciinema rec -q --overwrite -c '$WORKLOAD' $WORK/asciinema.cast"
+	BYTES[asciinema]=$(stat -c %s "$WORK/asciinema.cast")
+fi
+
+if [ "$HAVE_TLOG" = 1 ]; then
+	echo "running: tlog" >&2
+	if measure tlog "tlog-rec --writer=file --file-path=$WORK/tlog.json /bin/sh -c '$WORKLOAD'"; then
+		BYTES[tlog]=$(stat -c %s "$WORK/tlog.json")
+	else
+		HAVE_TLOG=0
+	fi
+fi
+
+# Vigil: a real server on 127.0.0.1, an enrolled agent daemon, then the
+# recorded shell running the workload on its PTY.
+echo "running: vigil (server, enrol, daemon)" >&2
+SDATA=$WORK/server ADATA=$WORK/agent
+mkdir -p "$SDATA" "$ADATA"
+"$VIGIL" org create --data "$SDATA" --name Bench >/dev/null
+"$VIGIL" serve --data "$SDATA" --addr "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do
+	curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+	(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
+	sleep 0.1
+done
+TOKEN=$("$VIGIL" agent token create --data "$SDATA" --org Bench | tail -n 1)
+VIGIL_AGENT_DATA=$ADATA "$AGENT" enroll --server "http://127.0.0.1:$PORT" --token "$TOKEN" >/dev/null
+VIGIL_AGENT_DATA=$ADATA "$AGENT" run >"$WORK/daemon.log" 2>&1 &
+DAEMON_PID=$!
+for _ in $(seq 1 100); do [ -S "$ADATA/agent.sock" ] && break; sleep 0.1; done
+[ -S "$ADATA/agent.sock" ] || { echo "the agent daemon did not start:" >&2; cat "$WORK/daemon.log" >&2; exit 1; }
+sleep 1 # first heartbeat and settings
+DB=$SDATA/vigil.db
+chunk_bytes() {
+	if command -v sqlite3 >/dev/null 2>&1; then
+		sqlite3 -cmd '.timeout 10000' "file:$DB?mode=ro" 'SELECT COALESCE(SUM(LENGTH(data)),0) FROM rec_chunks' 2>/dev/null || echo 0
+	else
+		du -sb "$SDATA" | cut -f1
+	fi
+}
+BASE_CHUNKS=$(chunk_bytes)
+BASE_FOLDER=$(du -sb "$SDATA" | cut -f1)
+D0=$(cpu_ticks "$DAEMON_PID") S0=$(cpu_ticks "$SERVER_PID")
+# Sample the spool's size while the session runs.
+SPOOL_DIR=$(find "$ADATA" -maxdepth 2 -type d -name 'spool*' | head -n 1)
+[ -n "$SPOOL_DIR" ] || SPOOL_DIR=$ADATA
+( peak=0; while :; do b=$(du -sb "$SPOOL_DIR" 2>/dev/null | cut -f1); [ "${b:-0}" -gt "$peak" ] && { peak=$b; echo "$peak" >"$WORK/spool.peak"; }; sleep 0.05; done ) &
+SAMPLER=$!
+measure vigil "VIGIL_AGENT_DATA=$ADATA $AGENT shell --shell /bin/bash -c '$WORKLOAD'"
+# Wait until the server holds the whole session: ended, every chunk stored.
+T0=$(date +%s.%N)
+for _ in $(seq 1 ${VIGIL_BENCH_WAIT:-1200}); do
+	done_=$(sqlite3 -cmd '.timeout 10000' "file:$DB?mode=ro" "SELECT COUNT(*) FROM rec_sessions WHERE ended_at <> 0 AND chunks = chunks_expected" 2>/dev/null || echo 0)
+	[ "${done_:-0}" -ge 1 ] && break
+	sleep 0.1
+done
+UPLOAD_LAG=$(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f", b-a}')
+kill "$SAMPLER" 2>/dev/null || true; wait "$SAMPLER" 2>/dev/null || true
+D1=$(cpu_ticks "$DAEMON_PID") S1=$(cpu_ticks "$SERVER_PID")
+SPOOL_PEAK=$(cat "$WORK/spool.peak" 2>/dev/null || echo 0)
+SERVER_CHUNKS=$(( $(chunk_bytes) - BASE_CHUNKS ))
+SEARCH_ROWS=$(sqlite3 -cmd '.timeout 10000' "file:$DB?mode=ro" 'SELECT COUNT(*) FROM rec_search' 2>/dev/null || echo "?")
+sleep 2 # let SQLite fold its write-ahead log back before measuring the folder
+FOLDER_GROWTH=$(( $(du -sb "$SDATA" | cut -f1) - BASE_FOLDER ))
+BYTES[vigil]=$(( SERVER_CHUNKS + SPOOL_PEAK ))
+EXTRA[vigil]=$(awk -v d=$((D1 - D0)) -v s=$((S1 - S0)) -v t="$TCK" 'BEGIN{printf "%.2f", (d+s)/t}')
+VIGIL_DAEMON_CPU=$(awk -v d=$((D1 - D0)) -v t="$TCK" 'BEGIN{printf "%.2f", d/t}')
+VIGIL_SERVER_CPU=$(awk -v s=$((S1 - S0)) -v t="$TCK" 'BEGIN{printf "%.2f", s/t}')
+SESSION_OK=$(sqlite3 -cmd '.timeout 10000' "file:$DB?mode=ro" "SELECT chunks || ' chunks, ' || (SELECT SUM(size) FROM rec_chunks) || ' bytes of asciicast' FROM rec_sessions" 2>/dev/null || echo "?")
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b+0 == 0) print "-"; else printf "%.2fx", a/b }'; }
+echo
+echo "workload: seq 1 $N on a PTY ($RAW_BYTES bytes of output; gzip -6: $GZ_BYTES bytes)"
+echo "host: $(nproc) cores, $(uname -sr); each tool under: script -q -e -c 'stty rows 40 cols 120; <tool>' /dev/null"
+echo
+printf '%-10s %8s %8s %10s %12s %10s %10s %10s\n' tool wall_s cpu_s +bg_cpu_s bytes wall/scr cpu/scr bytes/scr
+for t in none script asciinema tlog vigil; do
+	if [ -z "${WALL[$t]:-}" ]; then
+		printf '%-10s %8s %8s %10s %12s %10s %10s %10s\n' "$t" n/a n/a n/a n/a n/a n/a n/a
+		continue
+	fi
+	printf '%-10s %8s %8s %10s %12s %10s %10s %10s\n' "$t" "${WALL[$t]}" "${CPU[$t]}" "${EXTRA[$t]:--}" "${BYTES[$t]}" \
+		"$(ratio "${WALL[$t]}" "${WALL[script]}")" "$(ratio "${CPU[$t]}" "${CPU[script]}")" "$(ratio "${BYTES[$t]}" "${BYTES[script]}")"
+done
+printf '%-10s %8s %8s %10s %12s %10s %10s %10s\n' gzip-6 - - - "$GZ_BYTES" - - "$(ratio "$GZ_BYTES" "${BYTES[script]}")"
+echo
+echo "vigil: the server's data folder grew by $FOLDER_GROWTH bytes (database incl. the full-text index: $SEARCH_ROWS rec_search rows)"
+echo "vigil: server stored $SERVER_CHUNKS bytes of chunks (zstd) + spool peak $SPOOL_PEAK bytes;" \
+	"background CPU: daemon ${VIGIL_DAEMON_CPU}s, server ${VIGIL_SERVER_CPU}s; whole session on the server ${UPLOAD_LAG}s after the shell exited ($SESSION_OK)"
+[ "$HAVE_ASCIINEMA" = 1 ] || echo "asciinema: n/a (could not be installed)"
+[ "$HAVE_TLOG" = 1 ] || echo "tlog: n/a (could not be installed or did not run)"
