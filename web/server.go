@@ -4,6 +4,7 @@
 package web
 
 import (
+	"context"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -208,7 +209,11 @@ func (s *Server) authorize(rt Route) http.Handler {
 		case API:
 			actor, err = s.bearerActor(r)
 		case UI:
-			actor, err = s.sessionActor(r)
+			var ms []vigil.Membership
+			actor, ms, err = s.sessionMember(r)
+			if err == nil {
+				r = r.WithContext(context.WithValue(r.Context(), membershipsKey{}, ms))
+			}
 		case Agent:
 			var body []byte
 			actor, body, err = s.agentActor(w, r)

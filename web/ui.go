@@ -131,7 +131,13 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	v.CSRF = s.csrfToken(w, r)
 	v.Static = s.static.url
 	if v.Actor.UserID != "" && v.Memberships == nil {
-		ms, err := s.store.Memberships(r.Context(), v.Actor.UserID)
+		// authorize already loaded them for UI routes; only other pages
+		// (an error page, say) ask the store again.
+		ms, ok := r.Context().Value(membershipsKey{}).([]vigil.Membership)
+		var err error
+		if !ok {
+			ms, err = s.store.Memberships(r.Context(), v.Actor.UserID)
+		}
 		if err == nil {
 			v.Memberships = ms
 			for _, m := range ms {
@@ -197,31 +203,40 @@ func (s *Server) formFailed(w http.ResponseWriter, r *http.Request, err error, r
 // sessionActor resolves the signed-in person from the session cookie, in
 // the organisation the session works in.
 func (s *Server) sessionActor(r *http.Request) (vigil.Actor, error) {
+	a, _, err := s.sessionMember(r)
+	return a, err
+}
+
+type membershipsKey struct{}
+
+// sessionMember is sessionActor that also returns the person's
+// memberships, which every page's organisation switcher shows.
+func (s *Server) sessionMember(r *http.Request) (vigil.Actor, []vigil.Membership, error) {
 	signIn := vigil.Errorf(vigil.EUnauthorized, "sign in first")
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
-		return vigil.Actor{}, signIn
+		return vigil.Actor{}, nil, signIn
 	}
 	sess, err := s.store.GetSession(r.Context(), c.Value)
 	if err != nil {
 		if vigil.ErrorCode(err) == vigil.ENotFound {
-			return vigil.Actor{}, signIn
+			return vigil.Actor{}, nil, signIn
 		}
-		return vigil.Actor{}, err
+		return vigil.Actor{}, nil, err
 	}
 	if sess.MFAPending {
-		return vigil.Actor{}, signIn
+		return vigil.Actor{}, nil, signIn
 	}
 	u, err := s.store.GetUser(r.Context(), sess.UserID)
 	if err != nil || u.Disabled {
-		return vigil.Actor{}, signIn
+		return vigil.Actor{}, nil, signIn
 	}
 	ms, err := s.store.Memberships(r.Context(), u.ID)
 	if err != nil {
-		return vigil.Actor{}, err
+		return vigil.Actor{}, nil, err
 	}
 	if len(ms) == 0 {
-		return vigil.Actor{}, vigil.Errorf(vigil.EForbidden, "you are not a member of any organisation")
+		return vigil.Actor{}, nil, vigil.Errorf(vigil.EForbidden, "you are not a member of any organisation")
 	}
 	m := ms[0]
 	for _, x := range ms {
@@ -229,7 +244,7 @@ func (s *Server) sessionActor(r *http.Request) (vigil.Actor, error) {
 			m = x
 		}
 	}
-	return vigil.Actor{Type: vigil.ActorUser, ID: u.ID, UserID: u.ID, Email: u.Email, Name: u.Name, OrgID: m.OrgID, Role: m.Role}, nil
+	return vigil.Actor{Type: vigil.ActorUser, ID: u.ID, UserID: u.ID, Email: u.Email, Name: u.Name, OrgID: m.OrgID, Role: m.Role}, ms, nil
 }
 
 // secureCookies says whether cookies get the Secure flag: always, except
