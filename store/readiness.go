@@ -28,9 +28,9 @@ var readinessChecks = []readinessCheck{
 	{vigil.CheckPolicies, "Information-security policies approved and current (5.2, A.5.1)", "/policies", checkPolicies},
 	{vigil.CheckTraining, "Awareness training completed (7.2, 7.3)", "/training", checkTraining},
 	{vigil.CheckDocumentation, "Mandatory documented information present (7.5)", "/isms", checkDocumentation},
-	{vigil.CheckInternalAudit, "Internal audit within the last 12 months (9.2)", "", checkInternalAudit},
-	{vigil.CheckCorrectiveActions, "No open major nonconformity or overdue corrective action (10.2)", "", checkCorrectiveActions},
-	{vigil.CheckManagementReview, "Management review within the last 12 months (9.3)", "", checkManagementReview},
+	{vigil.CheckInternalAudit, "Internal audit within the last 12 months (9.2)", "/audits", checkInternalAudit},
+	{vigil.CheckCorrectiveActions, "No open major nonconformity or overdue corrective action (10.2)", "/findings", checkCorrectiveActions},
+	{vigil.CheckManagementReview, "Management review within the last 12 months (9.3)", "/management-reviews", checkManagementReview},
 }
 
 // Readiness computes the certification-readiness checklist of an
@@ -76,18 +76,95 @@ func checkScope(ctx context.Context, s *Store, orgID string) (bool, string, erro
 	return true, fmt.Sprintf("scope version %d approved on %s", version, fromMicros(approvedAt).Format("2006-01-02")), nil
 }
 
-// The audit programme, corrective actions and management review are
-// tracked by the audits module; until it holds data these checks cannot pass.
+// checkInternalAudit passes when internal audits reported within the last
+// 12 months together cover clauses 4 to 10 (9.2).
 func checkInternalAudit(ctx context.Context, s *Store, orgID string) (bool, string, error) {
-	return false, "no internal audit is recorded: the audit programme (9.2) is not tracked in Vigil yet", nil
+	since := micros(s.now().AddDate(-1, 0, 0))
+	rows, err := s.query(ctx, `SELECT `+auditColumns+` FROM audits WHERE org_id = ? AND type = 'internal' AND report_issued_at >= ? ORDER BY report_issued_at DESC`, orgID, since)
+	if err != nil {
+		return false, "", err
+	}
+	defer rows.Close()
+	var refs, scope []string
+	for rows.Next() {
+		a, err := scanAudit(rows)
+		if err != nil {
+			return false, "", err
+		}
+		refs = append(refs, a.Ref)
+		scope = append(scope, a.Scope.Requirements...)
+	}
+	if err := rows.Err(); err != nil {
+		return false, "", err
+	}
+	if len(refs) == 0 {
+		return false, "no internal audit reported in the last 12 months", nil
+	}
+	var missing []string
+	for _, c := range catalog.ISO27001v2022().Clauses() {
+		if !vigil.ScopeCoversAny(scope, c.Ref) {
+			missing = append(missing, c.Ref)
+		}
+	}
+	if len(missing) > 0 {
+		return false, fmt.Sprintf("%s reported, but %s", strings.Join(refs, ", "),
+			vigil.CountedRefs("clause not audited", "clauses not audited", len(missing), missing[:min(len(missing), maxListed)])), nil
+	}
+	return true, fmt.Sprintf("%s reported in the last 12 months, covering clauses 4 to 10", strings.Join(refs, ", ")), nil
 }
 
+// checkCorrectiveActions passes with no open major nonconformity and no
+// corrective action past its due date (10.2).
 func checkCorrectiveActions(ctx context.Context, s *Store, orgID string) (bool, string, error) {
-	return false, "nonconformities and corrective actions (10.2) are not tracked in Vigil yet", nil
+	today := s.now().Format("2006-01-02")
+	// Without any audit there is nothing to show that nonconformities are
+	// found and handled.
+	done, err := s.count(ctx, `SELECT COUNT(*) FROM audits WHERE org_id = ? AND (actual_end <> '' OR report_issued_at <> 0)`, orgID)
+	if err != nil || done == 0 {
+		return false, "no audit carried out yet: nothing shows nonconformities are found and corrected", err
+	}
+	nm, majors, err := countRefs(ctx, s, `FROM findings a WHERE a.org_id = ? AND a.kind = 'major_nc' AND a.status = 'open'`, maxListed, orgID)
+	if err != nil {
+		return false, "", err
+	}
+	no, overdue, err := countRefs(ctx, s, `FROM corrective_actions a WHERE a.org_id = ? AND a.status IN ('open', 'in_progress') AND a.due_date < ?`, maxListed, orgID, today)
+	if err != nil {
+		return false, "", err
+	}
+	var problems []string
+	if nm > 0 {
+		problems = append(problems, vigil.CountedRefs("open major nonconformity", "open major nonconformities", nm, majors))
+	}
+	if no > 0 {
+		problems = append(problems, vigil.CountedRefs("overdue corrective action", "overdue corrective actions", no, overdue))
+	}
+	if len(problems) > 0 {
+		return false, strings.Join(problems, "; "), nil
+	}
+	open, err := s.count(ctx, `SELECT COUNT(*) FROM corrective_actions WHERE org_id = ? AND status IN ('open', 'in_progress', 'done')`, orgID)
+	if err != nil {
+		return false, "", err
+	}
+	return true, fmt.Sprintf("no open major nonconformity; %d corrective actions in progress, none overdue", open), nil
 }
 
+// checkManagementReview passes with a review signed off within the last 12
+// months (9.3).
 func checkManagementReview(ctx context.Context, s *Store, orgID string) (bool, string, error) {
-	return false, "no management review is recorded: reviews (9.3) are not tracked in Vigil yet", nil
+	var ref string
+	var signed int64
+	err := s.queryRow(ctx, `SELECT ref, signed_off_at FROM management_reviews WHERE org_id = ? AND status = 'signed_off' ORDER BY signed_off_at DESC LIMIT 1`, orgID).Scan(&ref, &signed)
+	if notFound(err, "") != err {
+		return false, "no management review signed off yet", nil
+	}
+	if err != nil {
+		return false, "", err
+	}
+	at := fromMicros(signed)
+	if at.Before(s.now().AddDate(-1, 0, 0)) {
+		return false, fmt.Sprintf("the last management review, %s, was signed off on %s: more than 12 months ago", ref, at.Format("2006-01-02")), nil
+	}
+	return true, fmt.Sprintf("%s signed off on %s", ref, at.Format("2006-01-02")), nil
 }
 
 func checkAssets(ctx context.Context, s *Store, orgID string) (bool, string, error) {
@@ -236,7 +313,6 @@ func (s *Store) MandatoryDocuments(ctx context.Context, orgID string) ([]vigil.D
 			return n > 0, err
 		}
 	}
-	notTracked := func() (bool, error) { return false, nil }
 	// Where each document lives in Vigil and how its presence shows in
 	// the data.
 	where := map[string]struct {
@@ -255,9 +331,9 @@ func (s *Store) MandatoryDocuments(ctx context.Context, orgID string) ([]vigil.D
 		"risk_assessment_results":                 {"/risks", "Risks: assessed risks (likelihood and impact)", exists(`SELECT COUNT(*) FROM risks WHERE org_id = ? AND inherent_score > 0`, orgID)},
 		"risk_treatment_results":                  {"/risks", "Risks: treatment decisions and residual scores", exists(`SELECT COUNT(*) FROM risks WHERE org_id = ? AND treatment <> ''`, orgID)},
 		"monitoring_measurement_results":          {"/isms", "Scope & context: objectives with measured values", exists(`SELECT COUNT(*) FROM isms_objectives WHERE org_id = ? AND current_value <> ''`, orgID)},
-		"audit_programme_results":                 {"", "Audits (not tracked in Vigil yet)", notTracked},
-		"management_review_results":               {"", "Management review (not tracked in Vigil yet)", notTracked},
-		"nonconformity_corrective_action_results": {"", "Findings and corrective actions (not tracked in Vigil yet)", notTracked},
+		"audit_programme_results":                 {"/audits", "Audits: the programme and issued audit reports", exists(`SELECT COUNT(*) FROM audits WHERE org_id = ? AND report_issued_at <> 0`, orgID)},
+		"management_review_results":               {"/management-reviews", "Management reviews: signed-off reviews with their decisions", exists(`SELECT COUNT(*) FROM management_reviews WHERE org_id = ? AND status = 'signed_off'`, orgID)},
+		"nonconformity_corrective_action_results": {"/findings", "Findings and corrective actions of issued audits", exists(`SELECT COUNT(*) FROM audits WHERE org_id = ? AND report_issued_at <> 0`, orgID)},
 	}
 	var out []vigil.DocumentStatus
 	for _, d := range catalog.MandatoryDocuments() {

@@ -48,9 +48,9 @@ func TestReadinessOfEmptyOrganisation(t *testing.T) {
 			vigil.CheckPolicies:          "missing: information security, access control",
 			vigil.CheckTraining:          "no training assigned yet",
 			vigil.CheckDocumentation:     "15 mandatory documents missing",
-			vigil.CheckInternalAudit:     "not tracked in Vigil yet",
-			vigil.CheckCorrectiveActions: "not tracked in Vigil yet",
-			vigil.CheckManagementReview:  "not tracked in Vigil yet",
+			vigil.CheckInternalAudit:     "no internal audit reported in the last 12 months",
+			vigil.CheckManagementReview:  "no management review signed off yet",
+			vigil.CheckCorrectiveActions: "no audit carried out yet",
 		}
 		for id, detail := range want {
 			c := byID[id]

@@ -62,6 +62,7 @@ func (s *Server) registerRoutes(reg *prometheus.Registry) {
 	s.supplierRoutes()
 	s.readinessRoutes()
 	s.documentRoutes()
+	s.auditRoutes()
 
 	// User-activity monitoring.
 	s.ingestRoutes()

@@ -236,6 +236,10 @@ func (s *Server) authorize(rt Route) http.Handler {
 			fail(w, r, vigil.Errorf(vigil.EForbidden, "your role (%s) may not %s %s", actor.Role, r.Method, rt.Path))
 			return
 		}
+		var ok bool
+		if r, ok = s.guestGate(w, r, rt, fail); !ok {
+			return
+		}
 		if rt.Access == UI && r.Method == http.MethodPost {
 			s.guardForm(w, r, rt.handler)
 			return
