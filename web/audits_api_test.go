@@ -50,7 +50,7 @@ func TestAuditsAPI(t *testing.T) {
 		// Bad input names the field.
 		for body, field := range map[string]string{
 			`{"type":"internal","title":"IA","planned_start":"2026-12-02","planned_end":"2026-12-01","lead_auditor":"admin@a.test","scope":{"requirements":["9.2"]}}`: "planned_end",
-			`{"type":"internal","title":"IA","planned_start":"2026-12-01","lead_auditor":"admin@a.test","scope":{"requirements":["Z.1"]}}`:                           "scope.requirements[0]",
+			`{"type":"internal","title":"IA","planned_start":"2026-12-01","lead_auditor":"admin@a.test","scope":{"requirements":["Z.1"]}}`:                            "scope.requirements[0]",
 		} {
 			resp, out := h.api("POST", "/api/v1/audits", manager, body)
 			if resp.StatusCode != 400 || !strings.Contains(out, field) {
@@ -254,9 +254,9 @@ func TestCalendarFeed(t *testing.T) {
 		}
 		for summary, day := range map[string]string{
 			`AUD-1 internal audit: Access control, review; "2027"`: "2027-02-10",
-			"Surveillance audit due (1)":                            "2024-08-29",
-			"Surveillance audit due (2)":                            "2025-02-28",
-			"Certificate expires":                                   "2027-02-28",
+			"Surveillance audit due (1)":                           "2024-08-29",
+			"Surveillance audit due (2)":                           "2025-02-28",
+			"Certificate expires":                                  "2027-02-28",
 		} {
 			if got[summary] != day {
 				t.Errorf("%q on %q; want %s (events %v)", summary, got[summary], day, got)

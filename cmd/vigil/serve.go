@@ -13,6 +13,8 @@ import (
 
 	"github.com/vigilhq/vigil"
 	"github.com/vigilhq/vigil/demo"
+	"github.com/vigilhq/vigil/notify"
+	"github.com/vigilhq/vigil/reminder"
 	"github.com/vigilhq/vigil/signing"
 	"github.com/vigilhq/vigil/store"
 	"github.com/vigilhq/vigil/web"
@@ -27,6 +29,8 @@ func runServe(ctx context.Context, e env) error {
 	logFormat := fs.String("log-format", envOr("VIGIL_LOG_FORMAT", "text"), "log format: text or json [VIGIL_LOG_FORMAT]")
 	tlsCert := fs.String("tls-cert", envOr("VIGIL_TLS_CERT", ""), "TLS certificate file (PEM); serve HTTPS with --tls-key [VIGIL_TLS_CERT]")
 	tlsKey := fs.String("tls-key", envOr("VIGIL_TLS_KEY", ""), "TLS private key file (PEM) [VIGIL_TLS_KEY]")
+	smtpURL := fs.String("smtp-url", envOr("VIGIL_SMTP_URL", ""), "mail relay for reminders and email alerts, smtp://user:pass@host:port (smtps:// for TLS) [VIGIL_SMTP_URL]")
+	publicURL := fs.String("public-url", envOr("VIGIL_PUBLIC_URL", ""), "the URL people reach this server at, for links in emails; default http://ADDR [VIGIL_PUBLIC_URL]")
 	keyFile := fs.String("signing-key", envOr("VIGIL_SIGNING_KEY", ""), "Ed25519 key that signs trail checkpoints; default <data>/"+signing.DefaultFile+", created at first start [VIGIL_SIGNING_KEY]")
 	if err := parse(fs, e.args); err != nil {
 		return err
@@ -37,6 +41,17 @@ func runServe(ctx context.Context, e env) error {
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
+	}
+	var mailer *notify.Sender
+	if *smtpURL != "" {
+		cfg, err := notify.ParseSMTPURL(*smtpURL)
+		if err != nil {
+			return fmt.Errorf("--smtp-url: %w", err)
+		}
+		mailer = &notify.Sender{SMTP: cfg}
+	}
+	if *publicURL == "" {
+		*publicURL = "http://" + *addr
 	}
 	// Listen before anything else, so a busy port fails fast and cleanly.
 	ln, err := net.Listen("tcp", *addr)
@@ -84,7 +99,7 @@ func runServe(ctx context.Context, e env) error {
 	}
 	jobs, stopJobs := context.WithCancel(ctx)
 	defer stopJobs()
-	go runJobs(jobs, st, logger, periodicJobs(st, key))
+	go runJobs(jobs, st, logger, periodicJobs(st, key, mailer, *publicURL))
 
 	errc := make(chan error, 1)
 	go func() {
@@ -136,8 +151,8 @@ type job struct {
 }
 
 // periodicJobs lists what the server does on its own.
-func periodicJobs(st *store.Store, key ed25519.PrivateKey) []job {
-	return []job{
+func periodicJobs(st *store.Store, key ed25519.PrivateKey, mailer *notify.Sender, publicURL string) []job {
+	jobs := []job{
 		{"trail-checkpoint", time.Hour, func(ctx context.Context) (string, error) {
 			cps, err := st.Checkpoint(ctx, key)
 			return fmt.Sprintf("%d chains signed", len(cps)), err
@@ -159,6 +174,13 @@ func periodicJobs(st *store.Store, key ed25519.PrivateKey) []job {
 			return fmt.Sprintf("%d organisations refreshed", len(orgs)), nil
 		}},
 	}
+	if mailer != nil {
+		jobs = append(jobs, job{"reminders", 24 * time.Hour, func(ctx context.Context) (string, error) {
+			n, err := reminder.Run(ctx, st, mailer, st.Now().UTC().Format(time.DateOnly), publicURL)
+			return fmt.Sprintf("%d reminder emails sent", n), err
+		}})
+	}
+	return jobs
 }
 
 // runJobs runs each job at start and then at its interval until ctx ends.
