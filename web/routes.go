@@ -63,6 +63,7 @@ func (s *Server) registerRoutes(reg *prometheus.Registry) {
 	s.readinessRoutes()
 	s.documentRoutes()
 	s.auditRoutes()
+	s.auditUIRoutes()
 
 	// User-activity monitoring.
 	s.ingestRoutes()

@@ -17,6 +17,7 @@ import (
 
 type dashboardData struct {
 	Readiness *vigil.Readiness
+	Audits    *auditDashboard // audits and certification (audits_ui.go)
 }
 
 func (s *Server) uiDashboard(w http.ResponseWriter, r *http.Request) {
@@ -30,6 +31,12 @@ func (s *Server) uiDashboard(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		d.Readiness = &rd
+		// Audits and certification: uncovered areas, schedule problems
+		// and overdue corrective actions.
+		if d.Audits, err = s.auditDashboardOf(r.Context(), a.OrgID); err != nil {
+			s.uiFail(w, r, err)
+			return
+		}
 	}
 	s.render(w, r, http.StatusOK, "dashboard", view{Title: "Dashboard", Nav: "dashboard", Actor: a, Data: d})
 }
