@@ -13,7 +13,7 @@ import (
 
 // insertEvent stores one event an agent reported. Events are the activity
 // record itself, so they leave no trail entry of their own.
-func (tx *Tx) insertEvent(ctx context.Context, orgID, agentID, hostname string, e wire.Event) error {
+func (tx *Tx) insertEvent(ctx context.Context, orgID, agentID, hostname string, e wire.Event) (string, error) {
 	host := e.Host
 	if host == "" {
 		host = hostname
@@ -22,12 +22,13 @@ func (tx *Tx) insertEvent(ctx context.Context, orgID, agentID, hostname string, 
 	if e.Success != nil {
 		success = *e.Success
 	}
+	id := newID()
 	if _, err := tx.exec(ctx, `INSERT INTO monitor_events (id, org_id, agent_id, type, time, host, user_name, source_ip, target_user, command, tty, cwd, method, success, grp)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		newID(), orgID, agentID, e.Type, micros(e.Time), host, e.User, e.SourceIP, e.TargetUser, e.Command, e.TTY, e.CWD, e.Method, success, e.Group); err != nil {
-		return fmt.Errorf("insert event: %w", err)
+		id, orgID, agentID, e.Type, micros(e.Time), host, e.User, e.SourceIP, e.TargetUser, e.Command, e.TTY, e.CWD, e.Method, success, e.Group); err != nil {
+		return "", fmt.Errorf("insert event: %w", err)
 	}
-	return nil
+	return id, nil
 }
 
 // EventCursor is the cursor of an event in the newest-first listing.

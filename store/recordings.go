@@ -216,6 +216,11 @@ type BatchResult struct {
 	Duplicate bool
 	// Gap is set when the sequence skipped numbers before this batch.
 	Gap bool
+	// OrgID is the organisation of the agent.
+	OrgID string
+	// Events are what the batch holds for detection rules: host events
+	// and the commands of recorded sessions, in batch order.
+	Events []vigil.RuleEvent
 }
 
 // ApplyBatch stores a batch from an agent in one transaction, at most once
@@ -230,11 +235,12 @@ func (s *Store) ApplyBatch(ctx context.Context, agentID string, b wire.Batch) (B
 	}
 	err := s.update(ctx, func(tx *Tx) error {
 		res = BatchResult{}
-		var orgID, hostname string
+		var orgID, hostname, labels string
 		var lastSeq, revoked int64
-		if err := tx.queryRow(ctx, `SELECT org_id, hostname, last_seq, revoked_at FROM agents WHERE id = ?`, agentID).Scan(&orgID, &hostname, &lastSeq, &revoked); err != nil || revoked != 0 {
+		if err := tx.queryRow(ctx, `SELECT org_id, hostname, labels, last_seq, revoked_at FROM agents WHERE id = ?`, agentID).Scan(&orgID, &hostname, &labels, &lastSeq, &revoked); err != nil || revoked != 0 {
 			return vigil.Errorf(vigil.EUnauthorized, "unknown or revoked agent")
 		}
+		res.OrgID = orgID
 		tx.actor = vigil.Actor{Type: vigil.ActorAgent, ID: agentID, OrgID: orgID}
 		var n int
 		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM agent_batches WHERE agent_id = ? AND seq = ?`, agentID, int64(b.Seq)).Scan(&n); err != nil {
@@ -256,11 +262,15 @@ func (s *Store) ApplyBatch(ctx context.Context, agentID string, b wire.Batch) (B
 			return fmt.Errorf("advance sequence: %w", err)
 		}
 		a := applier{tx: tx, orgID: orgID, agentID: agentID, hostname: hostname}
+		if err := json.Unmarshal([]byte(labels), &a.labels); err != nil {
+			return fmt.Errorf("decode labels: %w", err)
+		}
 		for i, it := range b.Items {
 			if err := a.apply(ctx, i, it); err != nil {
 				return err
 			}
 		}
+		res.Events = a.events
 		return nil
 	})
 	if vigil.ErrorCode(err) == vigil.EConflict {
@@ -270,6 +280,9 @@ func (s *Store) ApplyBatch(ctx context.Context, agentID string, b wire.Batch) (B
 		if s.queryRow(ctx, `SELECT COUNT(*) FROM agent_batches WHERE agent_id = ? AND seq = ?`, agentID, int64(b.Seq)).Scan(&n) == nil && n > 0 {
 			return BatchResult{Duplicate: true}, nil
 		}
+	}
+	if res.Duplicate {
+		res.Events = nil // already evaluated when first stored
 	}
 	return res, err
 }
@@ -284,6 +297,33 @@ func boolInt(b bool) int {
 type applier struct {
 	tx                       *Tx
 	orgID, agentID, hostname string
+	labels                   map[string]string
+	events                   []vigil.RuleEvent
+	// sessions caches who runs each session, for command events.
+	sessions map[string]ruleSession
+}
+
+type ruleSession struct {
+	user, sourceIP string
+	started        time.Time
+}
+
+// ruleSession returns the user, source and start of a session.
+func (a *applier) ruleSession(ctx context.Context, id string) (ruleSession, error) {
+	if rs, ok := a.sessions[id]; ok {
+		return rs, nil
+	}
+	var rs ruleSession
+	var started int64
+	if err := a.tx.queryRow(ctx, `SELECT login_user, source_ip, started_at FROM rec_sessions WHERE id = ?`, id).Scan(&rs.user, &rs.sourceIP, &started); err != nil {
+		return rs, fmt.Errorf("load session: %w", err)
+	}
+	rs.started = fromMicros(started)
+	if a.sessions == nil {
+		a.sessions = map[string]ruleSession{}
+	}
+	a.sessions[id] = rs
+	return rs, nil
 }
 
 // session loads the state of a session the agent owns, for an item.
@@ -315,7 +355,18 @@ func (a *applier) apply(ctx context.Context, i int, it wire.Item) error {
 	tx := a.tx
 	switch {
 	case it.Event != nil:
-		return tx.insertEvent(ctx, a.orgID, a.agentID, a.hostname, *it.Event)
+		e := *it.Event
+		id, err := tx.insertEvent(ctx, a.orgID, a.agentID, a.hostname, e)
+		if err != nil {
+			return err
+		}
+		host := e.Host
+		if host == "" {
+			host = a.hostname
+		}
+		a.events = append(a.events, vigil.RuleEvent{ID: id, HostID: a.agentID, Type: e.Type, Time: e.Time, User: e.User, Host: host, HostLabels: a.labels,
+			Command: e.Command, CWD: e.CWD, SourceIP: e.SourceIP, TargetUser: e.TargetUser})
+		return nil
 	case it.SessionStart != nil:
 		st := it.SessionStart
 		var n int
@@ -329,6 +380,16 @@ func (a *applier) apply(ctx context.Context, i int, it wire.Item) error {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			st.SessionID, a.orgID, a.agentID, a.hostname, st.User, st.UID, st.TTY, st.SourceIP, micros(st.StartedAt), st.Width, st.Height, st.Command, st.Shell, st.InputRecorded); err != nil {
 			return fmt.Errorf("insert session: %w", err)
+		}
+		if a.sessions == nil {
+			a.sessions = map[string]ruleSession{}
+		}
+		a.sessions[st.SessionID] = ruleSession{user: st.User, sourceIP: st.SourceIP, started: st.StartedAt}
+		if st.Command != "" {
+			// A session without a terminal (scp, rsync, git) is one command.
+			started := st.StartedAt
+			a.events = append(a.events, vigil.RuleEvent{HostID: a.agentID, Type: vigil.EventTypeCommand, Time: st.StartedAt, User: st.User, Host: a.hostname,
+				HostLabels: a.labels, Command: st.Command, SourceIP: st.SourceIP, SessionID: st.SessionID, SessionStarted: &started})
 		}
 		return tx.trail(ctx, a.orgID, ActionSessionStart, "session", st.SessionID, map[string]any{"host": a.hostname, "user": st.User, "source_ip": st.SourceIP, "started_at": st.StartedAt})
 	case it.Chunk != nil:
@@ -384,10 +445,22 @@ func (a *applier) apply(ctx context.Context, i int, it wire.Item) error {
 		if c.ExitCode != nil {
 			exit = *c.ExitCode
 		}
+		cmdID := newID()
 		if _, err := tx.exec(ctx, `INSERT INTO rec_commands (id, session_id, command, cwd, started_at, ended_at, exit_code, offset_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			newID(), c.SessionID, c.Command, c.CWD, micros(c.StartedAt), micros(c.EndedAt), exit, c.Offset); err != nil {
+			cmdID, c.SessionID, c.Command, c.CWD, micros(c.StartedAt), micros(c.EndedAt), exit, c.Offset); err != nil {
 			return fmt.Errorf("insert command: %w", err)
 		}
+		rs, err := a.ruleSession(ctx, c.SessionID)
+		if err != nil {
+			return err
+		}
+		at := c.EndedAt
+		if at.IsZero() {
+			at = c.StartedAt
+		}
+		started := rs.started
+		a.events = append(a.events, vigil.RuleEvent{ID: cmdID, HostID: a.agentID, Type: vigil.EventTypeCommand, Time: at, User: rs.user, Host: a.hostname,
+			HostLabels: a.labels, Command: c.Command, CWD: c.CWD, ExitCode: c.ExitCode, SourceIP: rs.sourceIP, SessionID: c.SessionID, SessionStarted: &started, Offset: c.Offset})
 		return tx.index(ctx, c.SessionID, a.orgID, "c", c.Offset, c.Command)
 	case it.SessionEnd != nil:
 		e := it.SessionEnd

@@ -157,6 +157,11 @@ func (s *Server) ingestBatch(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
+	// The batch is stored: a failure to evaluate rules is logged, not
+	// answered, since the agent would only resend a duplicate.
+	if err := s.alerts.Process(r.Context(), res.OrgID, res.Events); err != nil {
+		s.logger.ErrorContext(r.Context(), "rules on ingest", slog.String("agent_id", a.ID), slog.String("error", err.Error()))
+	}
 	if res.Gap {
 		// Counted per agent (seq_gaps on the host); logged with the agent id only.
 		s.logger.WarnContext(r.Context(), "ingest sequence gap", slog.String("agent_id", a.ID))

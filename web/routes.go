@@ -68,6 +68,8 @@ func (s *Server) registerRoutes(reg *prometheus.Registry) {
 	// User-activity monitoring.
 	s.ingestRoutes()
 	s.monitoringRoutes()
+	s.responseRoutes()
+	s.detectionRoutes()
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vigilhq/vigil"
+	"github.com/vigilhq/vigil/alerting"
+	"github.com/vigilhq/vigil/notify"
 	"github.com/vigilhq/vigil/store"
 )
 
@@ -25,6 +27,12 @@ type Options struct {
 	TLS bool
 	// Registry receives the metrics; a new one is made when nil.
 	Registry *prometheus.Registry
+	// Sender delivers alerts to channels; nil uses one without an SMTP
+	// relay (email channels then fail with a clear error).
+	Sender *notify.Sender
+	// PublicURL prefixes links in notifications, such as
+	// https://vigil.example.com.
+	PublicURL string
 }
 
 // Server holds the HTTP handlers and their dependencies.
@@ -38,6 +46,10 @@ type Server struct {
 	templates map[string]*template.Template
 	static    *staticFiles
 	csrf      *http.CrossOriginProtection
+	// instructions wakes agents waiting for response actions.
+	instructions notifier
+	// alerts evaluates rules on ingest and dispatches alerts.
+	alerts *alerting.Service
 }
 
 // Access says who may call a route.
@@ -97,6 +109,7 @@ func New(o Options) (*Server, error) {
 		o.Registry = prometheus.NewRegistry()
 	}
 	s := &Server{store: o.Store, logger: o.Logger, tls: o.TLS, mux: http.NewServeMux(), csrf: http.NewCrossOriginProtection()}
+	s.alerts = alerting.New(o.Store, alerting.Options{Sender: o.Sender, PublicURL: o.PublicURL, Logger: o.Logger, OnResponse: s.instructions.notify})
 	var err error
 	if s.templates, err = parseTemplates(); err != nil {
 		return nil, err

@@ -199,3 +199,33 @@ func (c *Client) SendBatch(ctx context.Context, b wire.Batch) (wire.Ack, error) 
 	}
 	return ack, nil
 }
+
+// pollMargin is how much longer than the server may hold a poll the client
+// waits for its answer.
+const pollMargin = 15 * time.Second
+
+// PollInstructions reports the results in p.Done and waits, up to p.Wait
+// seconds, for response instructions. The HTTP client's own timeout is
+// raised for this request when it would cut the wait short.
+func (c *Client) PollInstructions(ctx context.Context, p wire.InstructionPoll) (wire.Instructions, error) {
+	var out wire.Instructions
+	if p.Wait < 0 {
+		return out, fmt.Errorf("poll instructions: wait %d must not be negative", p.Wait)
+	}
+	cc := *c
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	need := time.Duration(p.Wait)*time.Second + pollMargin
+	if hc.Timeout != 0 && hc.Timeout < need {
+		longer := *hc
+		longer.Timeout = need
+		hc = &longer
+	}
+	cc.HTTP = hc
+	if err := cc.post(ctx, wire.PathInstructions, p, &out); err != nil {
+		return wire.Instructions{}, fmt.Errorf("poll instructions: %w", err)
+	}
+	return out, nil
+}

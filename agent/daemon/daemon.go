@@ -46,6 +46,11 @@ type Config struct {
 	AgentVersion string
 	Logger       *slog.Logger
 	HTTP         *http.Client
+	// LockCommand and UnlockCommand lock and unlock an account for the
+	// lock_user and unlock_user response actions, the user appended as the
+	// last argument; nil means DefaultLockCommand, DefaultUnlockCommand.
+	LockCommand   []string
+	UnlockCommand []string
 }
 
 // Daemon is a running agent.
@@ -54,6 +59,7 @@ type Daemon struct {
 	log    *slog.Logger
 	client *client.Client
 	spool  *spool.Spool
+	resp   *responder
 
 	mu       sync.Mutex
 	settings wire.Settings
@@ -97,6 +103,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := os.Chmod(cfg.Data, 0o711); err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
+	resp, err := newResponder(cfg.Data, cfg.LockCommand, cfg.UnlockCommand)
+	if err != nil {
+		return err
+	}
 	sp, err := spool.Open(filepath.Join(cfg.Data, SpoolDir), cfg.SpoolMax)
 	if err != nil {
 		return err
@@ -107,6 +117,7 @@ func Run(ctx context.Context, cfg Config) error {
 		log:    cfg.Logger,
 		client: &client.Client{HTTP: cfg.HTTP, ID: id},
 		spool:  sp,
+		resp:   resp,
 		kick:   make(chan struct{}, 1),
 	}
 	d.apply(settings, false)
@@ -128,6 +139,7 @@ func Run(ctx context.Context, cfg Config) error {
 	defer cancel()
 	wg.Go(func() { d.upload(ctx) })
 	wg.Go(func() { d.heartbeat(ctx) })
+	wg.Go(func() { d.pollInstructions(ctx, d.client) })
 	if path := cfg.AuthLog; path != "" || DetectAuthLog() != "" {
 		if path == "" {
 			path = DetectAuthLog()

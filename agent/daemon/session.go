@@ -104,6 +104,13 @@ func (d *Daemon) serve(ctx context.Context, conn *net.UnixConn) {
 	}
 	settings, res := d.current()
 	welcome := frame.Welcome{RecordInput: settings.RecordInput, FailClosed: settings.FailClosed, Shell: settings.Shell}
+	if d.resp.locked(peer.User) {
+		// Refused whatever fail-open says: the recorder tells the user the account is locked.
+		welcome.Error = LockedRefusal
+		_ = frame.WriteJSON(conn, frame.TypeWelcome, welcome)
+		d.log.Warn("session refused: account locked", "uid", peer.UID, "user", peer.User)
+		return
+	}
 	if d.spool.Full() {
 		welcome.Error = "the agent's spool is full"
 		_ = frame.WriteJSON(conn, frame.TypeWelcome, welcome)
@@ -131,9 +138,13 @@ func (d *Daemon) serve(ctx context.Context, conn *net.UnixConn) {
 		return
 	}
 	welcome.OK, welcome.SessionID = true, id
-	if err := frame.WriteJSON(conn, frame.TypeWelcome, welcome); err != nil {
+	live := &liveSession{id: id, user: peer.User, conn: conn, ended: make(chan struct{})}
+	if err := live.write(frame.TypeWelcome, welcome); err != nil {
 		d.log.Warn("session: welcome", "session_id", id, "err", err)
 	}
+	d.resp.register(live)
+	defer d.resp.unregister(live)
+	d.Kick() // the server learns of the session at once, so it can be acted on
 	d.log.Info("session started", "session_id", id, "uid", peer.UID)
 
 	frames := make(chan frame.Frame)
@@ -167,7 +178,7 @@ func (d *Daemon) serve(ctx context.Context, conn *net.UnixConn) {
 			d.log.Error("session end not spooled", "session_id", id, "err", err)
 			return
 		}
-		_ = frame.Write(conn, frame.TypeEnd, nil) // confirms the whole session is spooled
+		_ = live.write(frame.TypeEnd, nil) // confirms the whole session is spooled
 		d.Kick()
 		d.log.Info("session ended", "session_id", id)
 	}

@@ -31,6 +31,17 @@ const SocketFile = "agent.sock"
 // DefaultShell is the real shell when neither --shell nor the settings name one.
 const DefaultShell = "/bin/bash"
 
+// LockedRefusal is the Welcome error of a session refused because the
+// account is locked (daemon.LockedRefusal).
+const LockedRefusal = "account locked"
+
+// LockedMessage is what a user of a locked account is told.
+const LockedMessage = "Vigil: your account is locked by the security team."
+
+// killGrace is how long a shell ended by a response action has between
+// SIGHUP and SIGKILL.
+const killGrace = 2 * time.Second
+
 // Config is one recorder run.
 type Config struct {
 	Data    string // the agent's data folder
@@ -52,6 +63,8 @@ type session struct {
 	saved  chan struct{} // closed when the daemon confirms it spooled the session's end
 	done   chan struct{}
 	once   sync.Once
+	killed chan struct{} // closed when the daemon withdraws the session (a response action)
+	notice string        // what to show the user then; set before killed is closed
 }
 
 func lookupEnv(env []string, key string) (string, bool) {
@@ -107,7 +120,7 @@ func reportUnrecorded(data string, hello frame.Hello) {
 }
 
 func newSession(conn net.Conn, start time.Time) *session {
-	s := &session{conn: conn, start: start, frames: make(chan []byte, 4096), lost: make(chan struct{}), saved: make(chan struct{}), done: make(chan struct{})}
+	s := &session{conn: conn, start: start, frames: make(chan []byte, 4096), lost: make(chan struct{}), saved: make(chan struct{}), done: make(chan struct{}), killed: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		bw := bufio.NewWriterSize(conn, 64<<10)
@@ -126,18 +139,45 @@ func newSession(conn net.Conn, start time.Time) *session {
 		for range s.frames { // drain, so senders never block on a dead daemon
 		}
 	}()
-	// After the welcome the daemon sends only the End that confirms the session is spooled;
+	// After the welcome the daemon sends a Welcome that is not OK to withdraw the session
+	// (a response action ends it), and the End that confirms the session is spooled;
 	// anything else, EOF included, means it went away.
 	go func() {
-		if f, err := frame.Read(conn); err == nil && f.Type == frame.TypeEnd {
-			close(s.saved)
+		defer s.markLost()
+		for {
+			f, err := frame.Read(conn)
+			if err != nil {
+				return
+			}
+			switch f.Type {
+			case frame.TypeEnd:
+				close(s.saved)
+				return
+			case frame.TypeWelcome:
+				var w frame.Welcome
+				if json.Unmarshal(f.Payload, &w) != nil || w.OK {
+					return
+				}
+				s.kill(w.Error)
+			default:
+				return
+			}
 		}
-		s.markLost()
 	}()
 	return s
 }
 
 func (s *session) markLost() { s.once.Do(func() { close(s.lost) }) }
+
+// kill marks the session withdrawn by the daemon; only the first notice counts.
+func (s *session) kill(notice string) {
+	select {
+	case <-s.killed:
+	default:
+		s.notice = notice
+		close(s.killed)
+	}
+}
 
 func (s *session) isLost() bool {
 	select {
@@ -251,6 +291,10 @@ func Run(cfg Config) int {
 		}
 	case !welcome.OK:
 		conn.Close()
+		if welcome.Error == LockedRefusal {
+			fmt.Fprintln(cfg.Stderr, LockedMessage)
+			return 1
+		}
 		if welcome.FailClosed {
 			return refuse(welcome.Error)
 		}
@@ -311,6 +355,35 @@ func watchLost(s *session, p *os.Process, failClosed bool, stderr io.Writer, end
 	}()
 }
 
+// watchKill ends the shell when the daemon withdraws the session: the notice goes to the
+// user's terminal (and into the recording), then the shell's process group gets SIGHUP and,
+// if it is still there after killGrace, SIGKILL. The session then ends as usual.
+func watchKill(s *session, p *os.Process, out io.Writer, nl string, exited <-chan struct{}) {
+	if s == nil {
+		return
+	}
+	go func() {
+		select {
+		case <-exited:
+			return
+		case <-s.killed:
+		}
+		msg := nl + s.notice + nl
+		_, _ = io.WriteString(out, msg)
+		s.stamped(frame.TypeOutput, []byte(msg))
+		_ = syscall.Kill(-p.Pid, syscall.SIGHUP)
+		_ = p.Signal(syscall.SIGHUP)
+		t := time.NewTimer(killGrace)
+		defer t.Stop()
+		select {
+		case <-exited:
+		case <-t.C:
+			_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
+			_ = p.Kill()
+		}
+	}()
+}
+
 func runPlain(cfg Config, shell, command string, s *session, failClosed bool) int {
 	args := []string{}
 	if command != "" {
@@ -333,7 +406,10 @@ func runPlain(cfg Config, shell, command string, s *session, failClosed bool) in
 	var mu sync.Mutex
 	lost := false
 	watchLost(s, cmd.Process, failClosed, cfg.Stderr, &lost, &mu)
+	exited := make(chan struct{})
+	watchKill(s, cmd.Process, cfg.Stderr, "\n", exited)
 	_ = cmd.Wait()
+	close(exited)
 	mu.Lock()
 	defer mu.Unlock()
 	if lost {
@@ -476,7 +552,10 @@ func runPTY(cfg Config, shell, command string, s *session, recordInput, failClos
 	var mu sync.Mutex
 	lost := false
 	watchLost(s, cmd.Process, failClosed, cfg.Stderr, &lost, &mu)
+	exited := make(chan struct{})
+	watchKill(s, cmd.Process, cfg.Stdout, "\r\n", exited)
 	_ = cmd.Wait()
+	close(exited)
 	tty.Close() // the last reference to the terminal: reading the PTY now ends after its output
 	select {
 	case <-outDone:

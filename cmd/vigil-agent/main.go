@@ -49,7 +49,7 @@ const usage = `Usage: vigil-agent COMMAND [FLAGS]
 
 Commands:
   enroll       exchange a one-time token for this agent's identity
-  run          run the agent daemon
+  run          run the agent daemon (recording, uploads, response actions)
   shell        run a recorded shell (also as a login shell named vigil-shell)
   events parse parse an auth log and print the events the agent would send
   version      print the version
@@ -167,17 +167,32 @@ func cmdEnroll(args []string, stdout, stderr io.Writer) int {
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
-	const synopsis = "run [--data DIR] [--auth-log PATH]"
+	const synopsis = `run [--data DIR] [--auth-log PATH] [--lock-command CMD] [--unlock-command CMD]
+
+Runs the agent daemon: it records the sessions of recorder shells, follows the
+auth log, uploads everything and carries out the server's response actions.
+kill_session shows the user a notice and hangs up the session's shell.
+lock_user runs the lock command with the user name as its last argument and
+then refuses the user's new recorded sessions until unlock_user (which runs
+the unlock command); sessions already running go on (end them with
+kill_session). Locked accounts are kept in locks.json in the data folder.`
 	fs := flags("run")
 	data := fs.String("data", defaultData(), "the agent's data folder (env VIGIL_AGENT_DATA)")
 	authLog := fs.String("auth-log", "", "the auth log to follow (default: /var/log/auth.log or /var/log/secure)")
 	spoolMax := fs.Int64("spool-max", 1<<30, "the most bytes the spool holds before sessions count as unrecordable")
 	maxBackoff := fs.Duration("max-backoff", 5*time.Minute, "the longest wait between retries while the server is away")
+	lockCmd := fs.String("lock-command", strings.Join(daemon.DefaultLockCommand, " "), "the command that locks an account; split at whitespace, the user appended")
+	unlockCmd := fs.String("unlock-command", strings.Join(daemon.DefaultUnlockCommand, " "), "the command that unlocks an account; split at whitespace, the user appended")
 	if code := parse(fs, synopsis, args, stdout, stderr); code >= 0 {
 		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "vigil-agent run: unexpected argument %q\n", fs.Arg(0))
+		return 1
+	}
+	lock, unlock := strings.Fields(*lockCmd), strings.Fields(*unlockCmd)
+	if len(lock) == 0 || len(unlock) == 0 {
+		fmt.Fprintf(stderr, "vigil-agent run: --lock-command and --unlock-command must not be empty\n")
 		return 1
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -186,7 +201,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	err := daemon.Run(ctx, daemon.Config{
 		Data: *data, AuthLog: *authLog, SpoolMax: *spoolMax, MaxBackoff: *maxBackoff,
 		Hostname: host, OS: osName, AgentVersion: version,
-		Logger: slog.New(slog.NewTextHandler(stderr, nil)),
+		Logger:      slog.New(slog.NewTextHandler(stderr, nil)),
+		LockCommand: lock, UnlockCommand: unlock,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "vigil-agent: %v\n", err)

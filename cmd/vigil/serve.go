@@ -84,7 +84,7 @@ func runServe(ctx context.Context, e env) error {
 			fmt.Fprintf(e.stdout, "The store already holds data; the demo changed nothing.\nOpen %s (demo admin: %s, with the password printed at its first start)\n", url, res.Email)
 		}
 	}
-	srv, err := web.New(web.Options{Store: st, Logger: logger, TLS: *tlsCert != ""})
+	srv, err := web.New(web.Options{Store: st, Logger: logger, TLS: *tlsCert != "", Sender: mailer, PublicURL: *publicURL})
 	if err != nil {
 		return err
 	}
