@@ -3,6 +3,7 @@ package vigil
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Readiness check ids, in the order they are shown. They are a contract:
@@ -46,6 +47,28 @@ type Readiness struct {
 	Ready  bool             `json:"ready"`
 	Score  int              `json:"score"` // 0-100: the share of checks passed
 	Checks []ReadinessCheck `json:"checks"`
+	// Monitoring says whether the monitoring half produces evidence now;
+	// it informs the checks' reader and does not change the score.
+	Monitoring *MonitoringStatus `json:"monitoring,omitempty"`
+}
+
+// MonitoringLiveWindow is how recent a host's heartbeat must be for the
+// host to count as reporting.
+const MonitoringLiveWindow = 10 * time.Minute
+
+// MonitoringStatus is the evidence the monitoring half produces for
+// A.8.15, A.8.16 and A.5.24-5.28: hosts reporting, rules enabled, alerts
+// raised and delivered, incidents handled.
+type MonitoringStatus struct {
+	Live           bool   `json:"live"` // hosts report, rules are enabled and a channel delivers
+	HostsReporting int    `json:"hosts_reporting"`
+	Hosts          int    `json:"hosts"`
+	RulesEnabled   int    `json:"rules_enabled"`
+	Channels       int    `json:"channels"`
+	Alerts30d      int    `json:"alerts_30d"`
+	OpenAlerts     int    `json:"open_alerts"`
+	Incidents      int    `json:"incidents"`
+	Detail         string `json:"detail"`
 }
 
 // NewReadiness summarises checks: ready when every check passed; the score

@@ -35,6 +35,10 @@ type SoARow struct {
 	Owner         string    `json:"owner"`
 	Risks         []string  `json:"risks"`
 	EvidenceCount int       `json:"evidence_count"`
+	// Monitoring is the live evidence of the monitoring half for the
+	// controls it implements (rules citing the control, their alerts,
+	// incidents for 5.24-5.28); nil for other controls.
+	Monitoring *ControlMonitoring `json:"monitoring,omitempty"`
 	// RequiredBy lists the risks treated by modification that name the
 	// control: while there are any, the control is applicable.
 	RequiredBy []string `json:"-"`
@@ -331,4 +335,12 @@ func (in *OrgControlInput) Normalize() []FieldError {
 	errs = arCheckLen(errs, "description", in.Description, 10000)
 	in.Owner = strings.TrimSpace(in.Owner)
 	return errs
+}
+
+// ControlMonitoring is what detection contributes to one control's
+// evidence.
+type ControlMonitoring struct {
+	Rules     int `json:"rules"`      // enabled rules citing the control
+	Alerts30d int `json:"alerts_30d"` // their alerts in the last 30 days
+	Incidents int `json:"incidents"`  // incidents recorded (5.24-5.28)
 }

@@ -68,7 +68,7 @@ func Seed(ctx context.Context, st *store.Store) (Result, error) {
 	// Each area adds its own sample data; together they make a half-ready
 	// ISMS whose readiness checklist explains what is missing.
 	for _, seed := range []func(context.Context, *store.Store, string, map[vigil.Role]string) error{
-		seedScope, seedAssetsRisks, seedPolicies, seedTraining, seedEvidence, seedSuppliers, seedSessions, seedAudits,
+		seedScope, seedAssetsRisks, seedPolicies, seedTraining, seedEvidence, seedSuppliers, seedSessions, seedAudits, seedDetection,
 	} {
 		if err := seed(ctx, st, org.ID, people); err != nil {
 			return Result{}, fmt.Errorf("demo data: %w", err)

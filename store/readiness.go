@@ -47,7 +47,13 @@ func (s *Store) Readiness(ctx context.Context, orgID string) (vigil.Readiness, e
 		}
 		checks = append(checks, vigil.ReadinessCheck{ID: c.id, Title: c.title, Passed: passed, Detail: detail, Link: c.link})
 	}
-	return vigil.NewReadiness(checks), nil
+	rd := vigil.NewReadiness(checks)
+	mon, err := s.MonitoringStatus(ctx, orgID)
+	if err != nil {
+		return rd, fmt.Errorf("monitoring status: %w", err)
+	}
+	rd.Monitoring = &mon
+	return rd, nil
 }
 
 func (s *Store) count(ctx context.Context, query string, args ...any) (int, error) {

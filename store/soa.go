@@ -87,8 +87,26 @@ func loadSoA(ctx context.Context, s *Store, r arReader, orgID string) ([]vigil.S
 
 // SoA returns the organisation's current Statement of Applicability: one
 // row per Annex A control, in Annex A order.
+// Rows of controls the monitoring half implements carry its live
+// evidence; approved versions do not, since it changes by the minute.
 func (s *Store) SoA(ctx context.Context, orgID string) ([]vigil.SoARow, error) {
-	return loadSoA(ctx, s, s, orgID)
+	rows, err := loadSoA(ctx, s, s, orgID)
+	if err != nil {
+		return nil, err
+	}
+	return rows, s.withMonitoring(ctx, orgID, rows)
+}
+
+// withMonitoring attaches detection evidence to SoA rows.
+func (s *Store) withMonitoring(ctx context.Context, orgID string, rows []vigil.SoARow) error {
+	mon, err := s.controlMonitoring(ctx, orgID)
+	if err != nil {
+		return fmt.Errorf("monitoring evidence: %w", err)
+	}
+	for i := range rows {
+		rows[i].Monitoring = mon[rows[i].Ref]
+	}
+	return nil
 }
 
 // soaControl checks an Annex A ref named in a path ("A.8.5" is "8.5").
@@ -106,7 +124,7 @@ func (s *Store) SoAControl(ctx context.Context, orgID, ref string) (vigil.SoARow
 	if err != nil {
 		return vigil.SoARow{}, err
 	}
-	rows, err := loadSoA(ctx, s, s, orgID)
+	rows, err := s.SoA(ctx, orgID)
 	if err != nil {
 		return vigil.SoARow{}, err
 	}
@@ -318,7 +336,7 @@ func (s *Store) SoADiff(ctx context.Context, orgID string, from, to int) ([]vigi
 	}
 	var b []vigil.SoARow
 	if to == 0 {
-		if b, err = s.SoA(ctx, orgID); err != nil {
+		if b, err = loadSoA(ctx, s, s, orgID); err != nil {
 			return nil, err
 		}
 	} else {
@@ -347,7 +365,7 @@ type SoAStats struct {
 
 // SoAStats computes the summary of the current SoA.
 func (s *Store) SoAStats(ctx context.Context, orgID string) (SoAStats, error) {
-	rows, err := s.SoA(ctx, orgID)
+	rows, err := loadSoA(ctx, s, s, orgID)
 	if err != nil {
 		return SoAStats{}, err
 	}

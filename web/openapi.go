@@ -65,7 +65,7 @@ var operations = []operation{
 func allOperations() []operation {
 	var all []operation
 	for _, g := range [][]operation{operations, frameworkOperations, scopeOperations, assetOperations, riskOperations, soaOperations,
-		policyOperations, trainingOperations, evidenceOperations, supplierOperations, readinessOperations, monitoringOperations, documentOperations, auditOperations, detectionOperations} {
+		policyOperations, trainingOperations, evidenceOperations, supplierOperations, readinessOperations, monitoringOperations, documentOperations, auditOperations, detectionOperations, incidentOperations} {
 		all = append(all, g...)
 	}
 	return all
@@ -74,7 +74,7 @@ func allOperations() []operation {
 // areaSchemas lists the schemas of every area, merged into the document.
 func areaSchemas() []map[string]any {
 	return []map[string]any{frameworkSchemas(), scopeSchemas(), assetSchemas(), riskSchemas(), soaSchemas(),
-		policySchemas(), trainingSchemas(), evidenceSchemas(), supplierSchemas(), readinessSchemas(), monitoringSchemas(), documentSchemas(), auditSchemas(), detectionSchemas()}
+		policySchemas(), trainingSchemas(), evidenceSchemas(), supplierSchemas(), readinessSchemas(), monitoringSchemas(), documentSchemas(), auditSchemas(), detectionSchemas(), incidentSchemas()}
 }
 
 func str() map[string]any            { return map[string]any{"type": "string"} }

@@ -64,6 +64,8 @@ func (s *Server) registerRoutes(reg *prometheus.Registry) {
 	s.documentRoutes()
 	s.auditRoutes()
 	s.auditUIRoutes()
+	s.incidentRoutes()
+	s.incidentUIRoutes()
 
 	// User-activity monitoring.
 	s.ingestRoutes()

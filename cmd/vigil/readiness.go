@@ -53,6 +53,9 @@ func runReadiness(ctx context.Context, e env) error {
 			}
 			fmt.Fprintf(e.stdout, "%s %-18s %s\n", mark, c.ID, c.Detail)
 		}
+		if rd.Monitoring != nil {
+			fmt.Fprintf(e.stdout, "monitoring: %s\n", rd.Monitoring.Detail)
+		}
 	}
 	if !rd.Ready {
 		return &exitError{code: 2}
