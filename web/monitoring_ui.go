@@ -180,8 +180,13 @@ func (s *Server) uiSession(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	det, err := s.sessionDetection(r.Context(), a, rs)
+	if err != nil {
+		s.uiFail(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, "sessions_view", view{Title: "Session " + rs.User + "@" + rs.Host, Nav: "sessions", Actor: a, Flash: r.URL.Query().Get("done"),
-		Data: map[string]any{"Session": rs, "Commands": cs, "Matches": matches, "Query": q, "Admin": a.Role == vigil.RoleAdmin}})
+		Data: map[string]any{"Session": rs, "Commands": cs, "Matches": matches, "Query": q, "Admin": a.Role == vigil.RoleAdmin, "Detection": det}})
 }
 
 func (s *Server) uiSetHold(w http.ResponseWriter, r *http.Request) {

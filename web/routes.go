@@ -72,6 +72,7 @@ func (s *Server) registerRoutes(reg *prometheus.Registry) {
 	s.monitoringRoutes()
 	s.responseRoutes()
 	s.detectionRoutes()
+	s.detectionUIRoutes()
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

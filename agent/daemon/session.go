@@ -255,5 +255,17 @@ func (d *Daemon) handle(rec *recording, f frame.Frame) error {
 }
 
 func (d *Daemon) append(items ...wire.Item) error {
-	return d.spool.Append(items...)
+	if err := d.spool.Append(items...); err != nil {
+		return err
+	}
+	// A finished command is what rules act on: upload it now rather than
+	// at the next interval, so an alert follows within milliseconds.
+	// Kicks merge while an upload runs; output keeps its own pace.
+	for _, it := range items {
+		if it.Command != nil {
+			d.Kick()
+			break
+		}
+	}
+	return nil
 }
