@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vigilhq/vigil"
@@ -27,6 +28,10 @@ func (s *Server) auditUIRoutes() {
 	s.handle("POST", "/audits/{id}/report", UI, auditEditors, s.uiIssueReport)
 	s.handle("GET", "/audits/{id}/report.pdf", UI, ismsReaders, s.uiReportPDF)
 	s.handle("POST", "/audits/{id}/guests", UI, ismsEditors, s.uiInviteGuest)
+	s.handle("POST", "/audits/{id}/guests/{guest_id}/revoke", UI, ismsEditors, s.uiRevokeGuest)
+	s.handle("POST", "/audits/{id}/dates", UI, auditEditors, s.uiAuditDates)
+	s.handle("POST", "/audits/{id}/findings", UI, auditEditors, s.uiRecordFinding)
+	s.handle("POST", "/findings/{id}/status", UI, auditEditors, s.uiFindingStatus)
 
 	s.handle("GET", "/findings", UI, ismsReaders, s.uiFindings)
 	s.handle("GET", "/findings/{id}", UI, ismsReaders, s.uiFinding)
@@ -142,6 +147,7 @@ func (s *Server) uiAudits(w http.ResponseWriter, r *http.Request) {
 		form.Type = t
 	}
 	form.Change = q.Get("change")
+	form.Title = q.Get("title")
 	s.auditsPage(w, r, http.StatusOK, view{Flash: q.Get("done")}, form, nil)
 }
 
@@ -170,6 +176,9 @@ type auditPage struct {
 	Summary   string
 	People    ismsPeople
 	Now       time.Time
+	// FindingForm is the record-a-finding form as typed.
+	FindingForm vigil.FindingInput
+	Kinds       []vigil.FindingKind
 }
 
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, status int, v view, fill func(*auditPage)) {
@@ -180,7 +189,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, status int, v
 		s.uiFail(w, r, err)
 		return
 	}
-	d := auditPage{Audit: au, Statement: vigil.ImpartialityStatement(au), Results: vigil.ChecklistResults, Now: s.store.Now(),
+	d := auditPage{Audit: au, Statement: vigil.ImpartialityStatement(au), Results: vigil.ChecklistResults, Now: s.store.Now(), Kinds: vigil.FindingKinds,
 		CanEdit:   slices.Contains(auditEditors, a.Role) && au.ReportIssuedAt == nil,
 		CanGuests: slices.Contains(ismsEditors, a.Role)}
 	if d.People, err = s.ismsPeople(ctx, a.OrgID); err != nil {
@@ -219,11 +228,46 @@ func (s *Server) uiAudit(w http.ResponseWriter, r *http.Request) {
 	s.auditPage(w, r, http.StatusOK, view{Flash: r.URL.Query().Get("done")}, nil)
 }
 
+// parseEvidenceLinks reads one link per line: "evidence EVD-3",
+// "trail 42", "session <id>" or a bare http(s) URL.
+func parseEvidenceLinks(text string) []vigil.EvidenceLink {
+	out := []vigil.EvidenceLink{}
+	for _, line := range auLines(text) {
+		typ, ref, ok := strings.Cut(line, " ")
+		switch {
+		case strings.HasPrefix(line, "http://") || strings.HasPrefix(line, "https://"):
+			out = append(out, vigil.EvidenceLink{Type: "url", Ref: line})
+		case ok:
+			out = append(out, vigil.EvidenceLink{Type: strings.ToLower(typ), Ref: strings.TrimSpace(ref)})
+		default:
+			out = append(out, vigil.EvidenceLink{Type: "evidence", Ref: line})
+		}
+	}
+	return out
+}
+
+// evidenceLinksText shows links the way the form takes them.
+func evidenceLinksText(ls []vigil.EvidenceLink) string {
+	var b strings.Builder
+	for _, l := range ls {
+		if l.Type == "url" {
+			b.WriteString(l.Ref + "\n")
+			continue
+		}
+		b.WriteString(l.Type + " " + l.Ref + "\n")
+	}
+	return b.String()
+}
+
 func (s *Server) uiChecklistItem(w http.ResponseWriter, r *http.Request) {
 	res := vigil.ChecklistResult(r.PostFormValue("result"))
 	notes := r.PostFormValue("notes")
-	it, err := s.store.UpdateChecklistItem(r.Context(), actorOf(r).OrgID, r.PathValue("id"), r.PathValue("item_id"),
-		vigil.ChecklistUpdate{Result: &res, Notes: &notes})
+	upd := vigil.ChecklistUpdate{Result: &res, Notes: &notes}
+	if _, ok := r.PostForm["evidence"]; ok {
+		links := parseEvidenceLinks(r.PostFormValue("evidence"))
+		upd.Evidence = &links
+	}
+	it, err := s.store.UpdateChecklistItem(r.Context(), actorOf(r).OrgID, r.PathValue("id"), r.PathValue("item_id"), upd)
 	if err != nil {
 		s.auFailed(w, r, err, func(status int, v view) { s.auditPage(w, r, status, v, nil) })
 		return
@@ -275,6 +319,49 @@ func (s *Server) uiInviteGuest(w http.ResponseWriter, r *http.Request) {
 	}
 	// The token is shown in this response only; the store keeps a hash.
 	s.auditPage(w, r, http.StatusCreated, view{Flash: "Invited " + g.Email + "."}, func(d *auditPage) { d.Token = tok })
+}
+
+func (s *Server) uiRevokeGuest(w http.ResponseWriter, r *http.Request) {
+	if err := s.store.RevokeAuditGuest(r.Context(), actorOf(r).OrgID, r.PathValue("id"), r.PathValue("guest_id")); err != nil {
+		s.auFailed(w, r, err, func(status int, v view) { s.auditPage(w, r, status, v, nil) })
+		return
+	}
+	auDone(w, r, "/audits/"+url.PathEscape(r.PathValue("id")), "Ended the guest's access.")
+}
+
+// uiAuditDates records when the audit was carried out.
+func (s *Server) uiAuditDates(w http.ResponseWriter, r *http.Request) {
+	start, end := r.PostFormValue("actual_start"), r.PostFormValue("actual_end")
+	au, err := s.store.UpdateAudit(r.Context(), actorOf(r).OrgID, r.PathValue("id"), vigil.AuditUpdate{ActualStart: &start, ActualEnd: &end}, auditWrite(r))
+	if err != nil {
+		s.auFailed(w, r, err, func(status int, v view) { s.auditPage(w, r, status, v, nil) })
+		return
+	}
+	auDone(w, r, "/audits/"+au.ID, "Recorded the dates of "+au.Ref+".")
+}
+
+// uiRecordFinding records a finding by hand, such as the certification
+// body's.
+func (s *Server) uiRecordFinding(w http.ResponseWriter, r *http.Request) {
+	in := vigil.FindingInput{Audit: r.PathValue("id"), Requirement: r.PostFormValue("requirement"), Kind: vigil.FindingKind(r.PostFormValue("kind")),
+		Description: r.PostFormValue("description"), Deadline: r.PostFormValue("deadline")}
+	f, err := s.store.CreateFinding(r.Context(), actorOf(r).OrgID, in)
+	if err != nil {
+		s.auFailed(w, r, err, func(status int, v view) { s.auditPage(w, r, status, v, func(d *auditPage) { d.FindingForm = in }) })
+		return
+	}
+	auDone(w, r, "/findings/"+f.ID, "Recorded "+f.Ref+".")
+}
+
+// uiFindingStatus closes or reopens an observation or opportunity.
+func (s *Server) uiFindingStatus(w http.ResponseWriter, r *http.Request) {
+	st := vigil.FindingStatus(r.PostFormValue("status"))
+	f, err := s.store.UpdateFinding(r.Context(), actorOf(r).OrgID, r.PathValue("id"), vigil.FindingUpdate{Status: &st})
+	if err != nil {
+		s.auFailed(w, r, err, func(status int, v view) { s.findingPage(w, r, status, v, r.PathValue("id"), actionForm{}) })
+		return
+	}
+	auDone(w, r, "/findings/"+f.ID, f.Ref+" is "+string(f.Status)+".")
 }
 
 // ---- Findings and corrective actions ----

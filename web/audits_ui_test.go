@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigilhq/vigil"
+	"github.com/vigilhq/vigil/store"
 	"github.com/vigilhq/vigil/store/storetest"
 )
 
@@ -229,4 +230,76 @@ func TestAuditsUI(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAuditUIRecords covers the forms that record an audit's work:
+// evidence links on checklist items, the dates, findings recorded by hand,
+// closing an opportunity, ending a guest's access.
+func TestAuditUIRecords(t *testing.T) {
+	st := storetest.OpenSQLite(t)
+	h := newHarness(t, st)
+	ctx := vigil.WithActor(context.Background(), vigil.SystemActor("test"))
+	org := h.orgA.ID
+	mgr := h.session(h.users[vigil.RoleISMSManager].ID, org)
+	au, err := st.CreateAudit(ctx, org, vigil.AuditInput{Type: vigil.AuditSurveillance, Title: "Surveillance", PlannedStart: "2026-12-01",
+		CertificationBody: "CB Ltd", Scope: vigil.AuditScope{Requirements: []string{"A.8.15"}}}, store.AuditWrite{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := st.CreateEvidence(ctx, org, vigil.EvidenceInput{Title: "Retention config", Collector: "admin@a.test", Filename: "r.txt"}, []byte("retention=90d"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, _ := st.Checklist(ctx, org, au.ID)
+	path := "/audits/" + au.ID
+	for _, tc := range []struct {
+		name   string
+		path   string
+		form   url.Values
+		status int
+		want   string
+	}{
+		{"evidence links", path + "/checklist/" + items[0].ID, url.Values{"result": {"conform"}, "notes": {"ok"},
+			"evidence": {ev.Ref + "\nhttps://wiki.acme.test/logging\ntrail 1"}}, http.StatusSeeOther, ""},
+		{"bad evidence link", path + "/checklist/" + items[0].ID, url.Values{"result": {"conform"}, "evidence": {"evidence EVD-999"}}, http.StatusBadRequest, "EVD-999"},
+		{"dates backwards", path + "/dates", url.Values{"actual_start": {"2026-12-02"}, "actual_end": {"2026-12-01"}}, http.StatusBadRequest, "actual_end"},
+		{"dates", path + "/dates", url.Values{"actual_start": {"2026-12-01"}, "actual_end": {"2026-12-02"}}, http.StatusSeeOther, ""},
+		{"finding without requirement", path + "/findings", url.Values{"kind": {"ofi"}}, http.StatusBadRequest, "requirement"},
+		{"finding", path + "/findings", url.Values{"requirement": {"A.8.15"}, "kind": {"ofi"}, "description": {"Centralise logs"}}, http.StatusSeeOther, ""},
+	} {
+		resp, body := h.ui("POST", tc.path, mgr, tc.form, false)
+		if resp.StatusCode != tc.status || !strings.Contains(body, tc.want) {
+			t.Errorf("%s: %d %.300s; want %d with %q", tc.name, resp.StatusCode, body, tc.status, tc.want)
+		}
+	}
+	items, _ = st.Checklist(ctx, org, au.ID)
+	if len(items[0].Evidence) != 3 || items[0].Evidence[0].Ref != ev.ID || items[0].Evidence[1].Type != "url" {
+		t.Fatalf("evidence links = %+v", items[0].Evidence)
+	}
+	_, body := h.ui("GET", path, mgr, nil, false)
+	mustContain(t, "audit page", body, "/evidence/"+ev.ID, "https://wiki.acme.test/logging", "Record a finding", "2026-12-02")
+	fs, _ := st.ListFindings(ctx, org, vigil.FindingFilter{Audit: au.ID}, "", 10)
+	if len(fs) != 1 {
+		t.Fatalf("findings = %+v", fs)
+	}
+	if resp, body := h.ui("POST", "/findings/"+fs[0].ID+"/status", mgr, url.Values{"status": {"closed"}}, false); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("close ofi: %d %.300s", resp.StatusCode, body)
+	}
+	if f, _ := st.GetFinding(ctx, org, fs[0].ID); f.Status != vigil.FindingClosed {
+		t.Fatalf("finding = %+v", f)
+	}
+	now := st.Now()
+	g, _, err := st.InviteAuditGuest(ctx, org, au.ID, vigil.AuditGuestInput{Email: "ext@cb.test", ValidFrom: now.Format(time.RFC3339), ValidUntil: now.Add(time.Hour).Format(time.RFC3339)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := h.ui("POST", path+"/guests/"+g.ID+"/revoke", mgr, nil, false); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("revoke guest: %d %.300s", resp.StatusCode, body)
+	}
+	if gs, _ := st.ListAuditGuests(ctx, org, au.ID); gs[0].RevokedAt == nil {
+		t.Fatal("guest not revoked")
+	}
+	// The plan form can be prefilled, as an incident's link does.
+	_, body = h.ui("GET", "/audits?type=special&title=After+INC-1", mgr, nil, false)
+	mustContain(t, "prefilled plan form", body, `value="After INC-1"`)
 }

@@ -41,6 +41,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 		return nil, err
 	}
 	funcs := template.FuncMap{
+		"evidenceLinks": evidenceLinksText,
 		"fmtTime": func(t time.Time) string {
 			if t.IsZero() {
 				return "—"
