@@ -302,4 +302,16 @@ func TestAuditUIRecords(t *testing.T) {
 	// The plan form can be prefilled, as an incident's link does.
 	_, body = h.ui("GET", "/audits?type=special&title=After+INC-1", mgr, nil, false)
 	mustContain(t, "prefilled plan form", body, `value="After INC-1"`)
+
+	// The profile page makes a calendar feed URL that calendar programs can fetch.
+	resp, body := h.ui("POST", "/profile/calendar", mgr, nil, false)
+	i := strings.Index(body, "/api/v1/calendar.ics?token=")
+	if resp.StatusCode != http.StatusOK || i < 0 {
+		t.Fatalf("calendar feed: %d %.300s", resp.StatusCode, body)
+	}
+	feed := body[i:]
+	feed = feed[:strings.IndexAny(feed, "<\"")]
+	if resp, ics := h.api("GET", strings.ReplaceAll(feed, "&amp;", "&"), "", ""); resp.StatusCode != http.StatusOK || !strings.Contains(ics, "BEGIN:VCALENDAR") {
+		t.Fatalf("feed %s: %d", feed, resp.StatusCode)
+	}
 }

@@ -48,6 +48,7 @@ func (s *Server) registerRoutes(reg *prometheus.Registry) {
 	s.handle("POST", "/profile/totp", UI, everyone, s.uiBeginTOTP)
 	s.handle("POST", "/profile/totp/enable", UI, everyone, s.uiEnableTOTP)
 	s.handle("POST", "/profile/totp/disable", UI, everyone, s.uiDisableTOTP)
+	s.handle("POST", "/profile/calendar", UI, calendarUsers, s.uiCalendarFeed)
 	s.handle("GET", "/trail", UI, trailRoles, s.uiTrail)
 
 	// ISMS areas, each registered from its own file.

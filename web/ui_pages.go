@@ -185,6 +185,7 @@ type profileData struct {
 	TOTPSecret    string
 	QR            template.URL // data: URL of a PNG we made, so safe to embed
 	RecoveryCodes []string
+	CalendarURL   string // a new calendar feed URL, shown once
 }
 
 func (s *Server) profilePage(w http.ResponseWriter, r *http.Request, status int, v view, d profileData) {
@@ -214,6 +215,18 @@ func (s *Server) uiChangePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirect(w, r, "/profile?done="+url.QueryEscape("Password changed."))
+}
+
+// uiCalendarFeed makes (or replaces) the member's calendar feed URL.
+func (s *Server) uiCalendarFeed(w http.ResponseWriter, r *http.Request) {
+	a := actorOf(r)
+	tok, err := s.store.NewCalendarFeed(r.Context(), a.OrgID, a.UserID)
+	if err != nil {
+		s.formFailed(w, r, err, func(status int, v view) { s.profilePage(w, r, status, v, profileData{}) })
+		return
+	}
+	s.profilePage(w, r, http.StatusOK, view{Flash: "A new calendar feed URL was made; the previous one no longer works."},
+		profileData{CalendarURL: s.baseURL(r) + "/api/v1/calendar.ics?token=" + tok})
 }
 
 func (s *Server) uiBeginTOTP(w http.ResponseWriter, r *http.Request) {
