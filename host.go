@@ -19,6 +19,9 @@ type Host struct {
 	// SeqGaps counts batches that arrived after a gap in the sequence (a
 	// batch the agent lost or has not sent yet).
 	SeqGaps int64 `json:"seq_gaps"`
+	// RejectedBatches counts batches the server could never accept; each is
+	// kept on the server (and quarantined on the host), never dropped.
+	RejectedBatches int64 `json:"rejected_batches"`
 	// Problems is the fault count the agent last reported.
 	Problems   int64 `json:"problems"`
 	SpoolBytes int64 `json:"spool_bytes"`

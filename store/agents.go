@@ -164,13 +164,13 @@ func (s *Store) AgentKey(ctx context.Context, agentID string) (orgID string, key
 	return orgID, ed25519.PublicKey(raw), nil
 }
 
-const hostColumns = `id, org_id, hostname, labels, os, agent_version, enrolled_at, last_heartbeat, revoked_at, last_seq, seq_gaps, problems, spool_bytes`
+const hostColumns = `id, org_id, hostname, labels, os, agent_version, enrolled_at, last_heartbeat, revoked_at, last_seq, seq_gaps, problems, spool_bytes, rejected_batches`
 
 func scanHost(sc interface{ Scan(...any) error }) (vigil.Host, error) {
 	var h vigil.Host
 	var labels string
 	var enrolled, hb, revoked, lastSeq int64
-	if err := sc.Scan(&h.ID, &h.OrgID, &h.Hostname, &labels, &h.OS, &h.AgentVersion, &enrolled, &hb, &revoked, &lastSeq, &h.SeqGaps, &h.Problems, &h.SpoolBytes); err != nil {
+	if err := sc.Scan(&h.ID, &h.OrgID, &h.Hostname, &labels, &h.OS, &h.AgentVersion, &enrolled, &hb, &revoked, &lastSeq, &h.SeqGaps, &h.Problems, &h.SpoolBytes, &h.RejectedBatches); err != nil {
 		return h, err
 	}
 	h.Labels = map[string]string{}

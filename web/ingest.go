@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/vigilhq/vigil"
 	"github.com/vigilhq/vigil/store"
@@ -84,13 +85,28 @@ func decodeWire(body []byte, v any) error {
 }
 
 // DecodeBatch parses and validates an ingest batch body without touching
-// the database; whatever it refuses is a 400 and nothing is stored.
+// the database. An unsized session (width and height 0: a terminal that
+// reports no size, or none at all) gets the conventional 80x24.
 func DecodeBatch(body []byte) (wire.Batch, error) {
 	var b wire.Batch
 	if err := decodeWire(body, &b); err != nil {
 		return b, err
 	}
+	for _, it := range b.Items {
+		if st := it.SessionStart; st != nil && st.Width == 0 && st.Height == 0 {
+			st.Width, st.Height = wire.DefaultWidth, wire.DefaultHeight
+		}
+	}
 	return b, store.ValidateBatch(b)
+}
+
+// batchSeq reads the sequence number of a body DecodeBatch refused, or 0.
+func batchSeq(body []byte) uint64 {
+	var probe struct {
+		Seq uint64 `json:"seq"`
+	}
+	_ = json.Unmarshal(body, &probe) // a type error elsewhere still fills seq
+	return probe.Seq
 }
 
 func (s *Server) ingestEnroll(w http.ResponseWriter, r *http.Request) {
@@ -141,19 +157,55 @@ func (s *Server) ingestHeartbeat(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, wire.HeartbeatResponse{Settings: store.WireSettings(st)})
 }
 
+// ingestBatch stores a batch once per (agent, seq) and acknowledges it.
+//
+// A batch the server can never accept (it does not decode, fails
+// validation, or an item cannot be applied: EInvalid) is not dropped: it is
+// kept with its error by RecordRejectedBatch, counted on the host, written
+// to the trail, and its sequence number is consumed. The answer stays 400
+// with a problem document (the code older servers gave, so agents need no
+// new case), with wire.HeaderRejected set to say the server kept it; the
+// agent then sets the batch aside and goes on. Anything else (a conflict
+// between concurrent requests, a database failure) is not recorded and is
+// answered 409 or 5xx, which the agent retries.
 func (s *Server) ingestBatch(w http.ResponseWriter, r *http.Request) {
 	a := actorOf(r)
-	b, err := DecodeBatch(agentBody(r))
-	if err != nil {
-		s.logger.WarnContext(r.Context(), "ingest batch refused", slog.String("agent_id", a.ID))
-		s.apiError(w, r, err)
-		return
+	body := agentBody(r)
+	b, err := DecodeBatch(body)
+	var res store.BatchResult
+	if err == nil {
+		res, err = s.store.ApplyBatch(r.Context(), a.ID, b)
 	}
-	res, err := s.store.ApplyBatch(r.Context(), a.ID, b)
 	if err != nil {
-		if vigil.ErrorCode(err) == vigil.EInvalid || vigil.ErrorCode(err) == vigil.EConflict {
-			s.logger.WarnContext(r.Context(), "ingest batch refused", slog.String("agent_id", a.ID))
+		if vigil.ErrorCode(err) != vigil.EInvalid {
+			if vigil.ErrorCode(err) == vigil.EConflict {
+				s.logger.WarnContext(r.Context(), "ingest batch conflict", slog.String("agent_id", a.ID))
+			}
+			s.apiError(w, r, err)
+			return
 		}
+		seq := b.Seq
+		if seq == 0 {
+			seq = batchSeq(body)
+		}
+		rej, rerr := s.store.RecordRejectedBatch(r.Context(), a.ID, seq, body, err)
+		if rerr != nil {
+			// Not kept: answer so that the agent retries rather than sets it aside.
+			s.logger.ErrorContext(r.Context(), "record rejected batch", slog.String("agent_id", a.ID), slog.Uint64("seq", seq), slog.String("error", rerr.Error()))
+			if vigil.ErrorCode(rerr) == vigil.EUnauthorized {
+				s.apiError(w, r, rerr)
+				return
+			}
+			s.apiError(w, r, vigil.Errorf(vigil.EInternal, "the batch could not be recorded"))
+			return
+		}
+		if rej.Stored {
+			// Stored before (an older server accepted it): a duplicate.
+			s.ackBatch(w, r, a, seq, true)
+			return
+		}
+		s.logger.WarnContext(r.Context(), "ingest batch rejected and kept", slog.String("agent_id", a.ID), slog.Uint64("seq", seq), slog.Bool("again", rej.Again))
+		w.Header().Set(wire.HeaderRejected, strconv.FormatUint(seq, 10))
 		s.apiError(w, r, err)
 		return
 	}
@@ -166,10 +218,15 @@ func (s *Server) ingestBatch(w http.ResponseWriter, r *http.Request) {
 		// Counted per agent (seq_gaps on the host); logged with the agent id only.
 		s.logger.WarnContext(r.Context(), "ingest sequence gap", slog.String("agent_id", a.ID))
 	}
+	s.ackBatch(w, r, a, b.Seq, res.Duplicate)
+}
+
+// ackBatch acknowledges batch seq with the organisation's current settings.
+func (s *Server) ackBatch(w http.ResponseWriter, r *http.Request, a vigil.Actor, seq uint64, duplicate bool) {
 	st, err := s.store.MonitoringSettings(r.Context(), a.OrgID)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, wire.Ack{Seq: b.Seq, Duplicate: res.Duplicate, Settings: store.WireSettings(st)})
+	writeJSON(w, http.StatusOK, wire.Ack{Seq: seq, Duplicate: duplicate, Settings: store.WireSettings(st)})
 }

@@ -359,8 +359,9 @@ func monitoringSchemas() map[string]any {
 			"id": str(), "org_id": str(), "hostname": str(), "labels": map[string]any{"type": "object", "additionalProperties": str()},
 			"os": str(), "agent_version": str(), "enrolled_at": strFmt("date-time"), "last_heartbeat": nullable(strFmt("date-time")),
 			"revoked": boolean, "revoked_at": nullable(strFmt("date-time")), "last_seq": integer,
-			"seq_gaps": map[string]any{"type": "integer", "description": "Batches that arrived after a gap in the sequence."},
-			"problems": integer, "spool_bytes": integer,
+			"seq_gaps":         map[string]any{"type": "integer", "description": "Batches that arrived after a gap in the sequence."},
+			"rejected_batches": map[string]any{"type": "integer", "description": "Batches the server could never accept, kept for inspection; the host quarantines them and goes on."},
+			"problems":         integer, "spool_bytes": integer,
 		}),
 		"MonitoringSettings": obj(nil, map[string]any{
 			"heartbeat_seconds": integer, "upload_seconds": integer, "record_input": boolean,

@@ -27,6 +27,10 @@ const (
 	HeaderSignature = "X-Vigil-Signature" // "ed25519=" + base64(signature over SigningInput)
 )
 
+// HeaderRejected is set on the answer to a batch the server refused for
+// good and kept (see Batch): its value is the batch's sequence number.
+const HeaderRejected = "X-Vigil-Batch-Rejected"
+
 // MaxClockSkew bounds replay of a captured request; ingest is idempotent per
 // (agent, sequence) besides.
 const MaxClockSkew = 5 * time.Minute
@@ -106,7 +110,7 @@ type Heartbeat struct {
 	OS           string    `json:"os"`
 	Time         time.Time `json:"time"`
 	SpoolBytes   int64     `json:"spool_bytes"`
-	Problems     int64     `json:"problems"` // counted faults since start (bad log lines, corrupt spool files)
+	Problems     int64     `json:"problems"` // counted faults since start (bad log lines, corrupt spool files, batches the server refused)
 }
 
 // HeartbeatResponse carries the current settings.
@@ -117,7 +121,33 @@ type HeartbeatResponse struct {
 // Batch is one upload. Seq increases by one per batch and per agent; the
 // server stores a batch at most once and acknowledges duplicates again,
 // so an agent that lost an acknowledgement can safely resend. Items are
-// applied in order.
+// applied in order, all or none.
+//
+// The answers, and what the agent does with its spooled copy:
+//
+//   - 200 with an Ack: stored (or stored before); the agent deletes it.
+//   - 400, 413 or 422 with an application/problem+json body: the server
+//     can never accept this batch (it is malformed, or an item cannot be
+//     stored). The server keeps the body (up to 8 MiB, else its SHA-256
+//     and size) with the error, counts it on the host (rejected_batches),
+//     writes a trail entry and consumes the sequence number, so the next
+//     batch follows without a gap; HeaderRejected says it did so. (A body
+//     over the server's size limit, 413, is refused before it is read and
+//     is not kept: the agent's quarantine holds the only copy, and the
+//     next batch counts a gap.) Resending the same (agent, seq) gets the
+//     same answer and is not counted again. The server answers 400 today;
+//     422 is reserved for the same meaning.
+//     The agent moves the batch to its quarantine folder, counts a
+//     problem and goes on with the next batch.
+//   - 401 or 403 (unknown or revoked agent, bad signature, clock skew): the
+//     agent keeps the batch and backs off; the host may be re-enrolled.
+//   - anything else (409, 429, 5xx, a status without a problem document,
+//     such as a proxy's error page, no answer): transient; the agent
+//     resends the same batch with backoff and jitter.
+//
+// A batch of a Version the server does not know is refused for good like
+// any malformed one, so a new version must be agreed (for instance in the
+// heartbeat) before an agent sends it.
 type Batch struct {
 	Version int    `json:"version"`
 	Seq     uint64 `json:"seq"`
@@ -148,12 +178,19 @@ type SessionStart struct {
 	TTY           string    `json:"tty,omitempty"`
 	SourceIP      string    `json:"source_ip,omitempty"`
 	StartedAt     time.Time `json:"started_at"`
-	Width         int       `json:"width"`
+	Width         int       `json:"width"` // 0 with Height 0: unsized, recorded as DefaultWidth x DefaultHeight
 	Height        int       `json:"height"`
 	Command       string    `json:"command,omitempty"` // -c / SSH_ORIGINAL_COMMAND, for sessions without a terminal
 	Shell         string    `json:"shell"`
 	InputRecorded bool      `json:"input_recorded"`
 }
+
+// The size the server records for a session whose terminal reported none
+// (or that had no terminal): the conventional 80x24.
+const (
+	DefaultWidth  = 80
+	DefaultHeight = 24
+)
 
 // Chunk is a piece of a session's recording: asciicast v2 event lines
 // ([time, code, data], newline-terminated) in order. Index counts from 0

@@ -11,9 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -80,12 +82,48 @@ func LoadSettings(dir string) (wire.Settings, error) {
 
 // StatusError is a response other than 200 from the server.
 type StatusError struct {
-	Status int
-	Body   string
+	Status      int
+	Body        string // the start of it
+	ContentType string
+	// Rejected is the sequence number in wire.HeaderRejected: the server
+	// kept the refused batch. 0 when absent.
+	Rejected uint64
 }
 
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("server answered %d: %s", e.Status, e.Body)
+}
+
+// Problem reports whether the answer is an application/problem+json
+// document, i.e. from the server itself rather than a proxy on the way.
+func (e *StatusError) Problem() bool {
+	mt, _, err := mime.ParseMediaType(e.ContentType)
+	return err == nil && mt == "application/problem+json"
+}
+
+// Rejected reports whether err is the server refusing a request for good:
+// 400, 413 or 422 with a problem document. Resending it cannot succeed.
+// The same statuses from a proxy (no problem document) are not final: the
+// proxy may be fixed.
+func Rejected(err error) bool {
+	var se *StatusError
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Status {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity:
+		return se.Problem()
+	}
+	return false
+}
+
+// Unauthorized reports whether err is the server refusing the agent itself
+// (401, 403): revoked, unknown, a bad signature or clock. Nothing is wrong
+// with what was sent; it may succeed once the host is re-enrolled or its
+// clock fixed.
+func Unauthorized(err error) bool {
+	var se *StatusError
+	return errors.As(err, &se) && (se.Status == http.StatusUnauthorized || se.Status == http.StatusForbidden)
 }
 
 // Enroll exchanges a one-time token for an identity, makes the agent's key,
@@ -143,7 +181,9 @@ func do(hc *http.Client, req *http.Request, out any) error {
 		return err
 	}
 	if res.StatusCode != http.StatusOK {
-		return &StatusError{Status: res.StatusCode, Body: strings.TrimSpace(string(b[:min(len(b), 300)]))}
+		se := &StatusError{Status: res.StatusCode, Body: strings.TrimSpace(string(b[:min(len(b), 300)])), ContentType: res.Header.Get("Content-Type")}
+		se.Rejected, _ = strconv.ParseUint(res.Header.Get(wire.HeaderRejected), 10, 64)
+		return se
 	}
 	if err := json.Unmarshal(b, out); err != nil {
 		return fmt.Errorf("decode response: %w", err)

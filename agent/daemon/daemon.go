@@ -239,6 +239,14 @@ func (d *Daemon) Kick() {
 	}
 }
 
+// upload sends the spool's batches in order. The spool deletes a batch only
+// when the server acknowledged it. A batch the server refused for good
+// (client.Rejected: 400, 413, 422 with a problem document; the server kept
+// it and consumed its number) is moved to the spool's quarantine folder and
+// counted as a problem, and the next batch goes; it would otherwise block
+// the queue forever. A refusal of the agent itself (401, 403) keeps the
+// batch: the host may be re-enrolled. Anything else is retried with
+// backoff and jitter.
 func (d *Daemon) upload(ctx context.Context) {
 	backoff := time.Duration(0)
 	for ctx.Err() == nil {
@@ -259,8 +267,24 @@ func (d *Daemon) upload(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
+			if client.Rejected(err) {
+				d.problems.Add(1)
+				if qerr := d.spool.Quarantine(b.Seq, err.Error()); qerr != nil {
+					// Kept in the spool: resent, refused and set aside again later.
+					d.log.Error("upload refused; cannot quarantine the batch", "seq", b.Seq, "err", err, "quarantine_err", qerr)
+				} else {
+					d.log.Error("upload refused for good; batch quarantined", "seq", b.Seq, "items", len(b.Items),
+						"kept_by_server", rejectedBy(err) == b.Seq, "quarantine", d.spool.QuarantinePath(), "err", err)
+					backoff = 0
+					continue
+				}
+			}
+			msg := "upload failed; retrying"
+			if client.Unauthorized(err) {
+				msg = "upload refused: agent not authorised (revoked, unknown or clock skew); keeping the batch and retrying"
+			}
 			backoff = min(max(backoff*2, 500*time.Millisecond), d.cfg.MaxBackoff)
-			d.log.Warn("upload failed; retrying", "seq", b.Seq, "retry_in", backoff, "err", err)
+			d.log.Warn(msg, "seq", b.Seq, "retry_in", backoff, "err", err)
 			sleep(ctx, jitter(backoff), nil)
 			continue
 		}
@@ -271,6 +295,15 @@ func (d *Daemon) upload(ctx context.Context) {
 		}
 		d.apply(ack.Settings, true)
 	}
+}
+
+// rejectedBy returns the sequence number the server said it kept, or 0.
+func rejectedBy(err error) uint64 {
+	var se *client.StatusError
+	if errors.As(err, &se) {
+		return se.Rejected
+	}
+	return 0
 }
 
 func (d *Daemon) heartbeat(ctx context.Context) {
@@ -302,7 +335,9 @@ func (d *Daemon) heartbeat(ctx context.Context) {
 	}
 }
 
-// Problems counts faults since start: corrupt spool records, unknown log lines, bad settings.
+// Problems counts faults since start: corrupt spool records, unknown log
+// lines, bad settings, batches the server refused (quarantined) and
+// quarantined batches evicted.
 func (d *Daemon) Problems() int64 { return d.problems.Load() + d.spool.Problems() }
 
 func (d *Daemon) followAuthLog(ctx context.Context, path string) {

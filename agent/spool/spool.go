@@ -11,6 +11,13 @@
 // the batch file is resent with the same number until the server acknowledges
 // it, then removed. The server stores a batch once per sequence number, so
 // every item arrives exactly once across crashes of either side.
+//
+// A batch the server refused for good, and a pending batch file found
+// damaged, is moved to the quarantine folder (QuarantineDir, 0700, files
+// 0600) with a note of why, and its sequence number counts as used, so the
+// queue goes on and a later batch never reuses a number the server may have
+// seen. The quarantine is bounded: beyond its maximum the oldest files are
+// removed, each counted as a problem.
 package spool
 
 import (
@@ -26,6 +33,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/vigilhq/vigil/wire"
 )
@@ -103,15 +111,19 @@ type Batch struct {
 	Items    []wire.Item `json:"items"`
 }
 
+// QuarantineDir is the folder, inside the spool's, of batches set aside.
+const QuarantineDir = "quarantine"
+
 type state struct {
 	Acked uint64 `json:"acked"`
 }
 
 // Spool is the on-disk queue. It is safe for concurrent use.
 type Spool struct {
-	dir         string
-	maxBytes    int64
-	segmentSize int64
+	dir           string
+	maxBytes      int64
+	segmentSize   int64
+	quarantineMax int64
 
 	mu       sync.Mutex
 	active   *os.File
@@ -123,7 +135,7 @@ type Spool struct {
 }
 
 // Open opens (creating) the spool in dir. maxBytes bounds what it holds; 0
-// means 1 GiB.
+// means 1 GiB. The quarantine may hold a quarter of that besides.
 func Open(dir string, maxBytes int64) (*Spool, error) {
 	if maxBytes <= 0 {
 		maxBytes = 1 << 30
@@ -131,7 +143,7 @@ func Open(dir string, maxBytes int64) (*Spool, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open spool: %w", err)
 	}
-	s := &Spool{dir: dir, maxBytes: maxBytes, segmentSize: 256 << 10}
+	s := &Spool{dir: dir, maxBytes: maxBytes, segmentSize: 256 << 10, quarantineMax: max(maxBytes/4, 1<<20)}
 	if b, err := os.ReadFile(filepath.Join(dir, "state.json")); err == nil {
 		var st state
 		if err := json.Unmarshal(b, &st); err != nil {
@@ -174,8 +186,14 @@ func Open(dir string, maxBytes int64) (*Spool, error) {
 // SetSegmentSize changes the size at which a segment is sealed (tests).
 func (s *Spool) SetSegmentSize(n int64) { s.mu.Lock(); s.segmentSize = n; s.mu.Unlock() }
 
+// SetQuarantineMax changes the bound of the quarantine folder (tests).
+func (s *Spool) SetQuarantineMax(n int64) { s.mu.Lock(); s.quarantineMax = n; s.mu.Unlock() }
+
 // Dir returns the spool's folder.
 func (s *Spool) Dir() string { return s.dir }
+
+// QuarantinePath returns the folder of batches set aside.
+func (s *Spool) QuarantinePath() string { return filepath.Join(s.dir, QuarantineDir) }
 
 // Problems counts damaged records and batch files found since Open.
 func (s *Spool) Problems() int64 { s.mu.Lock(); defer s.mu.Unlock(); return s.problems }
@@ -319,9 +337,16 @@ func (s *Spool) Next(maxBytes int64) (*Batch, error) {
 		if err == nil && b.Seq == pending[0] {
 			return b, nil
 		}
-		// Only a damaged disk gets here: batch files are renamed into place whole.
+		// Only a damaged disk gets here: batch files are renamed into place
+		// whole. Its number counts as used: the server may have stored it.
 		s.problems++
-		_ = os.Rename(filepath.Join(s.dir, batchName(pending[0])), filepath.Join(s.dir, batchName(pending[0])+".bad"))
+		reason := fmt.Sprintf("damaged batch file: sequence %d", pending[0])
+		if err != nil {
+			reason = err.Error()
+		}
+		if err := s.quarantineLocked(pending[0], reason); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.sealLocked(); err != nil {
 		return nil, fmt.Errorf("seal: %w", err)
@@ -382,18 +407,132 @@ func (s *Spool) Next(maxBytes int64) (*Batch, error) {
 func (s *Spool) Acked(seq uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if seq > s.acked {
-		data, _ := json.Marshal(state{Acked: seq})
-		if err := writeAtomic(filepath.Join(s.dir, "state.json"), data, 0o600); err != nil {
-			return fmt.Errorf("save spool state: %w", err)
-		}
-		s.acked = seq
+	if err := s.consumeLocked(seq); err != nil {
+		return err
 	}
 	if err := os.Remove(filepath.Join(s.dir, batchName(seq))); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove batch: %w", err)
 	}
 	s.bytes = s.diskBytes()
 	return nil
+}
+
+// consumeLocked records that sequence numbers up to seq are used.
+func (s *Spool) consumeLocked(seq uint64) error {
+	if seq <= s.acked {
+		return nil
+	}
+	data, _ := json.Marshal(state{Acked: seq})
+	if err := writeAtomic(filepath.Join(s.dir, "state.json"), data, 0o600); err != nil {
+		return fmt.Errorf("save spool state: %w", err)
+	}
+	s.acked = seq
+	return nil
+}
+
+// Quarantine sets the pending batch seq aside, the server having refused
+// it for good for reason: the batch file moves to the quarantine folder
+// with a note of the reason, and seq counts as used, so the next batch
+// takes the next number. It is not counted as a problem here; the caller
+// counts it.
+func (s *Spool) Quarantine(seq uint64, reason string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.quarantineLocked(seq, reason)
+}
+
+func (s *Spool) quarantineLocked(seq uint64, reason string) error {
+	qdir := filepath.Join(s.dir, QuarantineDir)
+	if err := os.MkdirAll(qdir, 0o700); err != nil {
+		return fmt.Errorf("quarantine: %w", err)
+	}
+	if err := os.Chmod(qdir, 0o700); err != nil {
+		return fmt.Errorf("quarantine: %w", err)
+	}
+	// A number may come again after re-enrolment: the time keeps names apart.
+	base := fmt.Sprintf("batch-%016d-%d", seq, time.Now().UnixNano())
+	note := fmt.Sprintf("sequence %d set aside at %s: %s\n", seq, time.Now().UTC().Format(time.RFC3339), reason)
+	if err := writeAtomic(filepath.Join(qdir, base+".reason"), []byte(note), 0o600); err != nil {
+		return fmt.Errorf("quarantine: %w", err)
+	}
+	if err := os.Rename(filepath.Join(s.dir, batchName(seq)), filepath.Join(qdir, base+".json")); err != nil {
+		_ = os.Remove(filepath.Join(qdir, base+".reason"))
+		return fmt.Errorf("quarantine: %w", err)
+	}
+	if d, err := os.Open(s.dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	if err := s.consumeLocked(seq); err != nil {
+		return err
+	}
+	s.bytes = s.diskBytes()
+	s.evictLocked(base)
+	return nil
+}
+
+// evictLocked removes the oldest quarantined batches while the folder holds
+// more than its maximum, keeping the newest (keep), each removal a problem.
+func (s *Spool) evictLocked(keep string) {
+	qdir := filepath.Join(s.dir, QuarantineDir)
+	ents, err := os.ReadDir(qdir)
+	if err != nil {
+		s.problems++
+		return
+	}
+	type entry struct {
+		base string
+		mod  time.Time
+		size int64
+	}
+	byBase := map[string]*entry{}
+	var total int64
+	for _, e := range ents {
+		info, err := e.Info()
+		if err != nil || e.IsDir() {
+			continue
+		}
+		name := e.Name()
+		base := strings.TrimSuffix(strings.TrimSuffix(name, ".json"), ".reason")
+		if strings.HasSuffix(name, ".tmp") {
+			continue
+		}
+		en := byBase[base]
+		if en == nil {
+			en = &entry{base: base, mod: info.ModTime()}
+			byBase[base] = en
+		}
+		en.size += info.Size()
+		if info.ModTime().Before(en.mod) {
+			en.mod = info.ModTime()
+		}
+		total += info.Size()
+	}
+	if total <= s.quarantineMax {
+		return
+	}
+	list := make([]*entry, 0, len(byBase))
+	for _, en := range byBase {
+		list = append(list, en)
+	}
+	slices.SortFunc(list, func(a, b *entry) int {
+		if c := a.mod.Compare(b.mod); c != 0 {
+			return c
+		}
+		return strings.Compare(a.base, b.base)
+	})
+	for _, en := range list {
+		if total <= s.quarantineMax {
+			break
+		}
+		if en.base == keep {
+			continue
+		}
+		_ = os.Remove(filepath.Join(qdir, en.base+".json"))
+		_ = os.Remove(filepath.Join(qdir, en.base+".reason"))
+		total -= en.size
+		s.problems++
+	}
 }
 
 // writeAtomic writes a file so that it is either wholly there or not at all.
