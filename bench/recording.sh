@@ -19,15 +19,20 @@
 # shown in its own column.
 #
 # Bytes stored: the recording file for script, asciinema and tlog; for Vigil
-# the server's stored chunk bytes (sum of length(data) of rec_chunks, zstd)
-# plus the largest the agent's spool grew while recording (sampled every
-# 50 ms; the spool is deleted once the server has acknowledged it). gzip -6 of
-# the raw output is the size reference. The growth of the server's data
-# folder (which also holds the full-text search index) is printed below the
-# table.
+# what the session costs in the server's database: its chunks (sum of
+# length(data) of rec_chunks, zstd), its full-text index (the pages of
+# rec_search and its shadow tables or indexes, from SQLite's dbstat) and its
+# command rows. gzip -6 of the raw output is the size reference. The agent's
+# spool (deleted once the server has acknowledged it) is sampled every 50 ms
+# and its peak shown below the table, as is the growth of the server's data
+# folder.
+#
+# Memory: the peak resident set (VmHWM) of the recorder (sampled while it
+# runs) and of the daemon (since it started), from /proc.
 #
 # Usage: bench/recording.sh [N]      (run from the module root; root or sudo
 # for apt-get when a tool is missing)
+#        WORKLOAD='find /usr' bench/recording.sh    another workload (no single quotes)
 set -euo pipefail
 
 N=${1:-3000000}
@@ -64,10 +69,10 @@ HAVE_TLOG=1; need tlog-rec tlog || HAVE_TLOG=0
 echo "building vigil and vigil-agent..." >&2
 (cd "$ROOT" && go build -o "$WORK/bin/vigil" ./cmd/vigil && go build -o "$WORK/bin/vigil-agent" ./cmd/vigil-agent)
 VIGIL=$WORK/bin/vigil AGENT=$WORK/bin/vigil-agent
-WORKLOAD="seq 1 $N"
+WORKLOAD=${WORKLOAD:-seq 1 $N}
 
 # Reference sizes of the raw output.
-seq 1 "$N" >"$WORK/raw.txt"
+bash -c "$WORKLOAD" >"$WORK/raw.txt" 2>/dev/null || true
 RAW_BYTES=$(stat -c %s "$WORK/raw.txt")
 GZ_BYTES=$(gzip -6 -c "$WORK/raw.txt" | wc -c)
 rm -f "$WORK/raw.txt"
@@ -143,7 +148,13 @@ D0=$(cpu_ticks "$DAEMON_PID") S0=$(cpu_ticks "$SERVER_PID")
 # Sample the spool's size while the session runs.
 SPOOL_DIR=$(find "$ADATA" -maxdepth 2 -type d -name 'spool*' | head -n 1)
 [ -n "$SPOOL_DIR" ] || SPOOL_DIR=$ADATA
-( peak=0; while :; do b=$(du -sb "$SPOOL_DIR" 2>/dev/null | cut -f1); [ "${b:-0}" -gt "$peak" ] && { peak=$b; echo "$peak" >"$WORK/spool.peak"; }; sleep 0.05; done ) &
+# and the recorder's peak resident set (its VmHWM, read while it runs).
+hwm() { awk '/^VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+( peak=0 rss=0; while :; do
+	b=$(du -sb "$SPOOL_DIR" 2>/dev/null | cut -f1); [ "${b:-0}" -gt "$peak" ] && { peak=$b; echo "$peak" >"$WORK/spool.peak"; }
+	[ -n "${rp:-}" ] && [ -d "/proc/$rp" ] || rp=$(pgrep -f -- "^$AGENT shell --shell" | head -n 1 || true)
+	if [ -n "$rp" ]; then k=$(hwm "$rp"); [ "${k:-0}" -gt "$rss" ] && { rss=$k; echo "$rss" >"$WORK/recorder.hwm"; }; fi
+	sleep 0.05; done ) &
 SAMPLER=$!
 measure vigil "VIGIL_AGENT_DATA=$ADATA $AGENT shell --shell /bin/bash -c '$WORKLOAD'"
 # Wait until the server holds the whole session: ended, every chunk stored.
@@ -158,10 +169,15 @@ kill "$SAMPLER" 2>/dev/null || true; wait "$SAMPLER" 2>/dev/null || true
 D1=$(cpu_ticks "$DAEMON_PID") S1=$(cpu_ticks "$SERVER_PID")
 SPOOL_PEAK=$(cat "$WORK/spool.peak" 2>/dev/null || echo 0)
 SERVER_CHUNKS=$(( $(chunk_bytes) - BASE_CHUNKS ))
-SEARCH_ROWS=$(sqlite3 -cmd '.timeout 10000' "file:$DB?mode=ro" 'SELECT COUNT(*) FROM rec_search' 2>/dev/null || echo "?")
+SEARCH_ROWS=$(sqlite3 -cmd '.timeout 10000' "file:$DB?mode=ro" 'SELECT COUNT(*) FROM rec_search_docsize' 2>/dev/null || echo "?")
 sleep 2 # let SQLite fold its write-ahead log back before measuring the folder
+INDEX_BYTES=$(sqlite3 -cmd '.timeout 10000' "file:$DB?mode=ro" "SELECT COALESCE(SUM(pgsize),0) FROM dbstat WHERE name LIKE 'rec_search%'" 2>/dev/null || echo 0)
+COMMAND_BYTES=$(sqlite3 -cmd '.timeout 10000' "file:$DB?mode=ro" "SELECT COALESCE(SUM(pgsize),0) FROM dbstat WHERE name LIKE 'rec_commands%'" 2>/dev/null || echo 0)
+LOST=$(grep -c 'output not recorded' "$WORK/daemon.log" || true)
 FOLDER_GROWTH=$(( $(du -sb "$SDATA" | cut -f1) - BASE_FOLDER ))
-BYTES[vigil]=$(( SERVER_CHUNKS + SPOOL_PEAK ))
+BYTES[vigil]=$(( SERVER_CHUNKS + INDEX_BYTES + COMMAND_BYTES ))
+RECORDER_HWM=$(cat "$WORK/recorder.hwm" 2>/dev/null || echo "?")
+DAEMON_HWM=$(hwm "$DAEMON_PID")
 EXTRA[vigil]=$(awk -v d=$((D1 - D0)) -v s=$((S1 - S0)) -v t="$TCK" 'BEGIN{printf "%.2f", (d+s)/t}')
 VIGIL_DAEMON_CPU=$(awk -v d=$((D1 - D0)) -v t="$TCK" 'BEGIN{printf "%.2f", d/t}')
 VIGIL_SERVER_CPU=$(awk -v s=$((S1 - S0)) -v t="$TCK" 'BEGIN{printf "%.2f", s/t}')
@@ -169,7 +185,7 @@ SESSION_OK=$(sqlite3 -cmd '.timeout 10000' "file:$DB?mode=ro" "SELECT chunks || 
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b+0 == 0) print "-"; else printf "%.2fx", a/b }'; }
 echo
-echo "workload: seq 1 $N on a PTY ($RAW_BYTES bytes of output; gzip -6: $GZ_BYTES bytes)"
+echo "workload: $WORKLOAD on a PTY ($RAW_BYTES bytes of output; gzip -6: $GZ_BYTES bytes)"
 echo "host: $(nproc) cores, $(uname -sr); each tool under: script -q -e -c 'stty rows 40 cols 120; <tool>' /dev/null"
 echo
 printf '%-10s %8s %8s %10s %12s %10s %10s %10s\n' tool wall_s cpu_s +bg_cpu_s bytes wall/scr cpu/scr bytes/scr
@@ -183,8 +199,9 @@ for t in none script asciinema tlog vigil; do
 done
 printf '%-10s %8s %8s %10s %12s %10s %10s %10s\n' gzip-6 - - - "$GZ_BYTES" - - "$(ratio "$GZ_BYTES" "${BYTES[script]}")"
 echo
-echo "vigil: the server's data folder grew by $FOLDER_GROWTH bytes (database incl. the full-text index: $SEARCH_ROWS rec_search rows)"
-echo "vigil: server stored $SERVER_CHUNKS bytes of chunks (zstd) + spool peak $SPOOL_PEAK bytes;" \
-	"background CPU: daemon ${VIGIL_DAEMON_CPU}s, server ${VIGIL_SERVER_CPU}s; whole session on the server ${UPLOAD_LAG}s after the shell exited ($SESSION_OK)"
+echo "vigil: stored ${BYTES[vigil]} bytes = $(ratio "${BYTES[vigil]}" "$GZ_BYTES") gzip -6: chunks $SERVER_CHUNKS (zstd), search index $INDEX_BYTES ($SEARCH_ROWS rec_search rows), commands $COMMAND_BYTES"
+echo "vigil: spool peak $SPOOL_PEAK bytes (deleted once acknowledged); the server's data folder grew by $FOLDER_GROWTH bytes"
+echo "vigil: background CPU: daemon ${VIGIL_DAEMON_CPU}s, server ${VIGIL_SERVER_CPU}s; whole session on the server ${UPLOAD_LAG}s after the shell exited ($SESSION_OK)"
+echo "vigil: peak resident memory (VmHWM): recorder ${RECORDER_HWM} kB, daemon ${DAEMON_HWM} kB; output the recorder could not queue (Lost frames): $LOST"
 [ "$HAVE_ASCIINEMA" = 1 ] || echo "asciinema: n/a (could not be installed)"
 [ "$HAVE_TLOG" = 1 ] || echo "tlog: n/a (could not be installed or did not run)"

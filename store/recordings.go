@@ -35,7 +35,9 @@ const (
 
 var (
 	zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault))
-	zdec, _ = zstd.NewReader(nil, zstd.WithDecoderMaxMemory(256<<20))
+	// zencLarge compresses large chunks (a heavy session's) harder.
+	zencLarge, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression))
+	zdec, _      = zstd.NewReader(nil, zstd.WithDecoderMaxMemory(256<<20))
 )
 
 var sessionIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$`)
@@ -421,7 +423,11 @@ func (a *applier) apply(ctx context.Context, i int, it wire.Item) error {
 			start = lines[0].Time
 			last = math.Max(ss.lastTime, lines[len(lines)-1].Time)
 		}
-		comp := zenc.EncodeAll([]byte(c.Data), nil)
+		enc := zenc
+		if len(c.Data) >= 64<<10 {
+			enc = zencLarge // worth the extra time: stored for the retention period
+		}
+		comp := enc.EncodeAll([]byte(c.Data), nil)
 		if _, err := tx.exec(ctx, `INSERT INTO rec_chunks (session_id, idx, data, size, hash, redacted, start_time) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			c.SessionID, c.Index, comp, len(c.Data), hash, c.Redacted, start); err != nil {
 			return fmt.Errorf("insert chunk: %w", err)
@@ -430,12 +436,7 @@ func (a *applier) apply(ctx context.Context, i int, it wire.Item) error {
 			c.Index, hash, last, c.SessionID); err != nil {
 			return fmt.Errorf("advance session: %w", err)
 		}
-		for _, sl := range searchLines(lines) {
-			if err := tx.index(ctx, c.SessionID, a.orgID, "o", sl.Offset, sl.Text); err != nil {
-				return err
-			}
-		}
-		return nil
+		return tx.indexChunk(ctx, c.SessionID, a.orgID, c.Index, lines)
 	case it.Command != nil:
 		c := it.Command
 		if _, err := a.session(ctx, i, "command", c.SessionID); err != nil {
@@ -461,7 +462,7 @@ func (a *applier) apply(ctx context.Context, i int, it wire.Item) error {
 		started := rs.started
 		a.events = append(a.events, vigil.RuleEvent{ID: cmdID, HostID: a.agentID, Type: vigil.EventTypeCommand, Time: at, User: rs.user, Host: a.hostname,
 			HostLabels: a.labels, Command: c.Command, CWD: c.CWD, ExitCode: c.ExitCode, SourceIP: rs.sourceIP, SessionID: c.SessionID, SessionStarted: &started, Offset: c.Offset})
-		return tx.index(ctx, c.SessionID, a.orgID, "c", c.Offset, c.Command)
+		return tx.index(ctx, c.SessionID, a.orgID, "c", c.Offset, -1, c.Command, c.Command)
 	case it.SessionEnd != nil:
 		e := it.SessionEnd
 		ss, err := a.session(ctx, i, "session_end", e.SessionID)
@@ -494,81 +495,6 @@ func chainHash(prevHex string, data []byte) string {
 	h.Write(prev)
 	h.Write(data)
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-var ansiPattern = regexp.MustCompile(`\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[P^_][^\x1b]*\x1b\\|\x1b\[[0-?]*[ -/]*[@-~]|\x1b[ -/]*[0-~]|[\x00-\x08\x0b-\x1f\x7f]`)
-
-// StripANSI removes terminal escape sequences and control characters (but
-// newlines) from output, for indexing and plain display.
-func StripANSI(s string) string {
-	return ansiPattern.ReplaceAllString(s, "")
-}
-
-// searchLines turns a chunk's output events into lines of plain text, each
-// with the time of the event where it began.
-func searchLines(lines []CastLine) []vigil.SearchMatch {
-	var out []vigil.SearchMatch
-	var cur strings.Builder
-	var start float64
-	flush := func() {
-		if t := strings.TrimSpace(cur.String()); t != "" {
-			if len(t) > 4000 {
-				t = strings.ToValidUTF8(t[:4000], "")
-			}
-			out = append(out, vigil.SearchMatch{Offset: start, Text: t})
-		}
-		cur.Reset()
-	}
-	for _, l := range lines {
-		if l.Code != "o" {
-			continue
-		}
-		text := strings.ReplaceAll(l.Data, "\r\n", "\n")
-		for j, part := range strings.Split(text, "\n") {
-			if j > 0 {
-				flush()
-			}
-			if cur.Len() == 0 {
-				start = l.Time
-			}
-			cur.WriteString(StripANSI(strings.ReplaceAll(part, "\r", "")))
-		}
-	}
-	flush()
-	return out
-}
-
-func (tx *Tx) index(ctx context.Context, sessionID, orgID, kind string, offset float64, text string) error {
-	if _, err := tx.exec(ctx, `INSERT INTO rec_search (session_id, org_id, kind, offset_s, body) VALUES (?, ?, ?, ?, ?)`, sessionID, orgID, kind, offset, text); err != nil {
-		return fmt.Errorf("index session text: %w", err)
-	}
-	return nil
-}
-
-// The full-text search is the one place where the two dialects' SQL
-// differs much: SQLite uses an FTS5 table, PostgreSQL a tsvector column
-// with a GIN index. These two functions hold the difference.
-
-// searchCondition is the WHERE condition that matches rec_search rows.
-func (s *Store) searchCondition() string {
-	if s.dialect.name() == "postgres" {
-		return `rec_search.tsv @@ plainto_tsquery('simple', ?)`
-	}
-	return `rec_search MATCH ?`
-}
-
-// searchArg turns what a person typed into the dialect's query: for FTS5,
-// every word a quoted phrase (so operators and punctuation are literal), all
-// required.
-func (s *Store) searchArg(q string) string {
-	if s.dialect.name() == "postgres" {
-		return q
-	}
-	var parts []string
-	for _, w := range strings.Fields(q) {
-		parts = append(parts, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
-	}
-	return strings.Join(parts, " ")
 }
 
 const sessionColumns = `id, agent_id, host, login_user, uid, tty, source_ip, started_at, ended_at, exit_code, width, height, command, shell, input_recorded, chunks, legal_hold`
@@ -625,6 +551,9 @@ func (s *Store) ListRecordedSessions(ctx context.Context, orgID string, f vigil.
 	}
 	q := strings.TrimSpace(f.Query)
 	if q != "" {
+		if s.searchArg(q) == "" {
+			return nil, nil // nothing to search for: no letter or digit
+		}
 		query += ` AND id IN (SELECT session_id FROM rec_search WHERE ` + s.searchCondition() + ` AND org_id = ?)`
 		args = append(args, s.searchArg(q), orgID)
 	}
@@ -667,26 +596,6 @@ func (s *Store) ListRecordedSessions(ctx context.Context, orgID string, f vigil.
 		}
 	}
 	return out, nil
-}
-
-// SessionMatches returns where a full-text query matches in one session,
-// up to 20 hits by offset.
-func (s *Store) SessionMatches(ctx context.Context, orgID, id, q string) ([]vigil.SearchMatch, error) {
-	rows, err := s.query(ctx, `SELECT offset_s, body FROM rec_search WHERE `+s.searchCondition()+` AND session_id = ? AND org_id = ? ORDER BY offset_s LIMIT 20`,
-		s.searchArg(q), id, orgID)
-	if err != nil {
-		return nil, fmt.Errorf("search session: %w", err)
-	}
-	defer rows.Close()
-	out := []vigil.SearchMatch{}
-	for rows.Next() {
-		var m vigil.SearchMatch
-		if err := rows.Scan(&m.Offset, &m.Text); err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
 }
 
 // ListSessionCommands lists a session's commands in recording order, after

@@ -12,8 +12,13 @@ import (
 	"github.com/vigilhq/vigil/wire"
 )
 
-// chunkBytes is the size at which a chunk is cut.
-const chunkBytes = 32 << 10
+// A chunk is cut at chunkBytes, or once its oldest event is chunkAge old (see due), so a
+// heavy session makes few large chunks (less per-chunk work and better compression on the
+// server) and a quiet one still reaches the server within seconds.
+const (
+	chunkBytes = 256 << 10
+	chunkAge   = time.Second
+)
 
 // recording turns a recorder's stream into wire items: output without the
 // OSC 133 marks and with secrets masked, as asciicast event lines cut into
@@ -35,6 +40,7 @@ type recording struct {
 	redacted      bool
 	pending       *wire.Command
 	commandsFound bool
+	opened        time.Time // when the chunk being built got its first event
 }
 
 func newRecording(id string, start time.Time, integration, recordInput bool, command string, res []*regexp.Regexp, emit func(...wire.Item) error) (*recording, error) {
@@ -56,6 +62,9 @@ func newRecording(id string, start time.Time, integration, recordInput bool, com
 
 func (r *recording) event(t time.Duration, code, data string) error {
 	r.last = max(r.last, t)
+	if r.buf.Len() == 0 {
+		r.opened = time.Now()
+	}
 	if err := r.w.WriteEvent(asciicast.Event{Time: r.last.Seconds(), Code: code, Data: data}); err != nil {
 		return err
 	}
@@ -169,6 +178,20 @@ func (r *recording) input(t time.Duration, data []byte) error {
 
 func (r *recording) resize(t time.Duration, cols, rows int) error {
 	return r.event(t, asciicast.CodeResize, fmt.Sprintf("%dx%d", cols, rows))
+}
+
+// due reports whether the chunk being built is old enough to be cut although not full.
+func (r *recording) due(now time.Time) bool {
+	return r.buf.Len() > 0 && now.Sub(r.opened) >= chunkAge
+}
+
+// lost notes in the recording that the recorder dropped n bytes of output at t, so a replay
+// shows the gap rather than hiding it.
+func (r *recording) lost(t time.Duration, n uint64) error {
+	if err := r.writeOut(r.out.Flush()); err != nil {
+		return err
+	}
+	return r.event(t, asciicast.CodeMarker, fmt.Sprintf("vigil: %d bytes of output were not recorded (the agent fell behind)", n))
 }
 
 // idle releases everything held back, when the recorder has been quiet.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -192,12 +193,17 @@ func (d *Daemon) serve(ctx context.Context, conn *net.UnixConn) {
 			}
 			_ = d.spool.Sync()
 			return
-		case <-ticker.C:
-			if !busy {
-				if err := rec.idle(); err != nil {
-					d.log.Error("session: spool", "session_id", id, "err", err)
-					return // the recorder sees the socket close and applies fail-closed
-				}
+		case now := <-ticker.C:
+			var err error
+			switch {
+			case !busy:
+				err = rec.idle()
+			case rec.due(now):
+				err = rec.flushChunk() // a steady trickle of output still reaches the server
+			}
+			if err != nil {
+				d.log.Error("session: spool", "session_id", id, "err", err)
+				return // the recorder sees the socket close and applies fail-closed
 			}
 			busy = false
 			continue
@@ -232,6 +238,17 @@ func endCode(f frame.Frame) *int {
 
 func (d *Daemon) handle(rec *recording, f frame.Frame) error {
 	switch f.Type {
+	case frame.TypeLost:
+		t, data, err := frame.Unstamp(f.Payload)
+		if err != nil || len(data) != 8 {
+			return fmt.Errorf("lost frame: %w", frame.ErrFrame)
+		}
+		n := binary.BigEndian.Uint64(data)
+		// Fail-open: the recorder could not queue this much output while the daemon was
+		// behind. The session goes on; the gap is counted and marked in the recording.
+		d.problems.Add(1)
+		d.log.Warn("session: output not recorded", "session_id", rec.id, "bytes", n)
+		return rec.lost(t, n)
 	case frame.TypeOutput, frame.TypeInput, frame.TypeResize:
 		t, data, err := frame.Unstamp(f.Payload)
 		if err != nil {

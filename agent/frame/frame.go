@@ -6,7 +6,8 @@
 // The recorder opens with a Hello; the daemon answers with a Welcome; then the
 // recorder streams Output, Input and Resize frames, each starting with the
 // nanoseconds since the session started (big-endian int64), and ends with an
-// End. The daemon answers that End with an empty End of its own once the whole
+// End. A recorder that had to drop output because the daemon fell too far
+// behind says so, with how many bytes, in a Lost frame. The daemon answers that End with an empty End of its own once the whole
 // session is spooled; a recorder that does not get it knows the session was
 // not (completely) recorded. The daemon never trusts who the recorder says it
 // is: the user comes from the socket's peer credentials.
@@ -30,6 +31,7 @@ const (
 	TypeResize     byte = 'r' // recorder → daemon, Stamp + uint16 cols + uint16 rows
 	TypeEnd        byte = 'E' // recorder → daemon, JSON End
 	TypeUnrecorded byte = 'U' // recorder → daemon, JSON Hello of a session that ran unrecorded
+	TypeLost       byte = 'L' // recorder → daemon, Stamp + uint64 bytes of output the recorder could not queue
 )
 
 // MaxPayload bounds a frame's payload; a larger length is a protocol error.
@@ -119,7 +121,7 @@ func Read(r io.Reader) (Frame, error) {
 		return Frame{}, fmt.Errorf("read frame: length %d: %w", n, ErrFrame)
 	}
 	switch hdr[0] {
-	case TypeHello, TypeWelcome, TypeOutput, TypeInput, TypeResize, TypeEnd, TypeUnrecorded:
+	case TypeHello, TypeWelcome, TypeOutput, TypeInput, TypeResize, TypeEnd, TypeUnrecorded, TypeLost:
 	default:
 		return Frame{}, fmt.Errorf("read frame: type %q: %w", hdr[0], ErrFrame)
 	}

@@ -5,14 +5,17 @@ package recorder
 
 import (
 	"bufio"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -52,19 +55,6 @@ type Config struct {
 	Stdout  *os.File
 	Stderr  *os.File
 	Env     []string
-}
-
-// session is the connection to the daemon while a session runs.
-type session struct {
-	conn   net.Conn
-	start  time.Time
-	frames chan []byte
-	lost   chan struct{} // closed when the daemon goes away
-	saved  chan struct{} // closed when the daemon confirms it spooled the session's end
-	done   chan struct{}
-	once   sync.Once
-	killed chan struct{} // closed when the daemon withdraws the session (a response action)
-	notice string        // what to show the user then; set before killed is closed
 }
 
 func lookupEnv(env []string, key string) (string, bool) {
@@ -119,26 +109,63 @@ func reportUnrecorded(data string, hello frame.Hello) {
 	_, _ = io.Copy(io.Discard, conn)
 }
 
+// Limits of the queue between the terminal and the daemon.
+const (
+	// maxQueued bounds the output waiting for the daemon: a burst larger than this while the
+	// daemon is behind is dropped (fail-open, reported) or waited for (fail-closed).
+	maxQueued = 12 << 20
+	// maxFrame is the most output one frame carries; frame.MaxPayload is the hard limit.
+	maxFrame = 256 << 10
+	// maxFree bounds the sent frames kept for reuse.
+	maxFree = 8
+	// writeSoon is how much queued output wakes the writer at once; less is sent writeDelay
+	// after it was queued.
+	writeSoon  = 64 << 10
+	writeDelay = 5 * time.Millisecond
+	// writeBatch is about how much the writer takes from the queue at a time.
+	writeBatch = 1 << 20
+	// coalesce is how far apart in time two reads of output may be and still share a frame
+	// (and so a timestamp): below what a replay can show.
+	coalesce = 10 * time.Millisecond
+)
+
+// session is the connection to the daemon while a session runs. Output is queued, never
+// written to the daemon on the terminal's path: a writer goroutine sends the queue, merging
+// consecutive output into larger frames.
+type session struct {
+	conn   net.Conn
+	start  time.Time
+	lost   chan struct{} // closed when the daemon goes away
+	saved  chan struct{} // closed when the daemon confirms it spooled the session's end
+	done   chan struct{}
+	once   sync.Once
+	killed chan struct{} // closed when the daemon withdraws the session (a response action)
+	notice string        // what to show the user then; set before killed is closed
+
+	// failClosed makes a full queue wait for the daemon instead of dropping output.
+	failClosed bool
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	queue   [][]byte      // encoded frames waiting for the writer
+	queued  int           // their bytes
+	last    time.Duration // stamp of the output frame at the queue's end, if it can grow
+	grow    bool          // the frame at the queue's end is output that may grow
+	dropped int64         // output bytes dropped since the last Lost frame
+	lostAt  time.Duration // when the first of them was dropped
+	closed  bool
+	free    [][]byte // sent full-size frames, for reuse: less for the collector to do
+	wake    chan struct{}
+	later   *time.Timer // wakes the writer for a little output
+}
+
 func newSession(conn net.Conn, start time.Time) *session {
-	s := &session{conn: conn, start: start, frames: make(chan []byte, 4096), lost: make(chan struct{}), saved: make(chan struct{}), done: make(chan struct{}), killed: make(chan struct{})}
-	go func() {
-		defer close(s.done)
-		bw := bufio.NewWriterSize(conn, 64<<10)
-		for f := range s.frames {
-			if _, err := bw.Write(f); err != nil {
-				s.markLost()
-				break
-			}
-			if len(s.frames) == 0 {
-				if err := bw.Flush(); err != nil {
-					s.markLost()
-					break
-				}
-			}
-		}
-		for range s.frames { // drain, so senders never block on a dead daemon
-		}
-	}()
+	s := &session{conn: conn, start: start, lost: make(chan struct{}), saved: make(chan struct{}), done: make(chan struct{}), killed: make(chan struct{})}
+	s.cond = sync.NewCond(&s.mu)
+	s.wake = make(chan struct{}, 1)
+	s.later = time.AfterFunc(time.Hour, s.wakeWriter)
+	s.later.Stop()
+	go s.writer()
 	// After the welcome the daemon sends a Welcome that is not OK to withdraw the session
 	// (a response action ends it), and the End that confirms the session is spooled;
 	// anything else, EOF included, means it went away.
@@ -167,7 +194,68 @@ func newSession(conn net.Conn, start time.Time) *session {
 	return s
 }
 
-func (s *session) markLost() { s.once.Do(func() { close(s.lost) }) }
+// writer sends queued frames to the daemon until the session is finished or the daemon is gone.
+func (s *session) writer() {
+	defer close(s.done)
+	bw := bufio.NewWriterSize(s.conn, 64<<10)
+	for {
+		s.mu.Lock()
+		for len(s.queue) == 0 && !s.closed && !s.isLost() {
+			s.mu.Unlock()
+			s.sleep()
+			s.mu.Lock()
+		}
+		// Take up to writeBatch bytes of frames, so what is being written plus what is queued
+		// stays near maxQueued.
+		n, size := 0, 0
+		for n < len(s.queue) && (n == 0 || size+len(s.queue[n]) <= writeBatch) {
+			size += len(s.queue[n])
+			n++
+		}
+		batch := slices.Clone(s.queue[:n])
+		clear(s.queue[:n])
+		s.queue = s.queue[n:]
+		s.queued -= size
+		if len(s.queue) == 0 {
+			s.queue, s.grow = nil, false
+		}
+		closed := s.closed
+		s.cond.Broadcast() // room again for a sender waiting (fail-closed)
+		s.mu.Unlock()
+		if s.isLost() {
+			return
+		}
+		for _, f := range batch {
+			if _, err := bw.Write(f); err != nil {
+				s.markLost()
+				return
+			}
+		}
+		if err := bw.Flush(); err != nil {
+			s.markLost()
+			return
+		}
+		s.mu.Lock()
+		for _, f := range batch {
+			if cap(f) == 5+8+maxFrame && len(s.free) < maxFree {
+				s.free = append(s.free, f)
+			}
+		}
+		s.mu.Unlock()
+		if closed && len(batch) == 0 {
+			return
+		}
+	}
+}
+
+func (s *session) markLost() {
+	s.once.Do(func() {
+		close(s.lost)
+		s.mu.Lock()
+		s.cond.Broadcast()
+		s.mu.Unlock()
+	})
+}
 
 // kill marks the session withdrawn by the daemon; only the first notice counts.
 func (s *session) kill(notice string) {
@@ -188,29 +276,130 @@ func (s *session) isLost() bool {
 	}
 }
 
-// send queues a frame; it drops it once the daemon is gone.
+// send queues a frame; it drops it once the daemon is gone. Control frames are small and
+// always queued.
 func (s *session) send(typ byte, payload []byte) {
-	if s == nil || s.isLost() {
+	if s == nil {
 		return
 	}
 	buf, err := frame.Encode(typ, payload)
 	if err != nil {
 		return
 	}
-	select {
-	case s.frames <- buf:
-	case <-s.lost:
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.isLost() {
+		return
+	}
+	s.reportDroppedLocked()
+	s.queue = append(s.queue, buf)
+	s.queued += len(buf)
+	s.grow = false
+	s.wakeWriter()
+}
+
+// reportDroppedLocked queues the Lost frame owed for output dropped earlier.
+func (s *session) reportDroppedLocked() {
+	if s.dropped == 0 {
+		return
+	}
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(s.dropped))
+	buf, _ := frame.Encode(frame.TypeLost, frame.Stamp(s.lostAt, n[:]))
+	s.queue = append(s.queue, buf)
+	s.queued += len(buf)
+	s.dropped = 0
+	s.grow = false
+}
+
+// stamped queues terminal data that arrived now. Output joins the output frame at the end
+// of the queue when that one began less than coalesce ago and has room. It never waits on
+// the daemon unless the queue is full and the session is fail-closed; fail-open, what does
+// not fit is dropped and reported to the daemon in a Lost frame once there is room.
+func (s *session) stamped(typ byte, data []byte) {
+	if s == nil || len(data) == 0 {
+		return
+	}
+	t := time.Since(s.start)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	wasEmpty := len(s.queue) == 0
+	for len(data) > 0 {
+		if s.closed || s.isLost() {
+			return
+		}
+		if s.queued+len(data) > maxQueued {
+			if !s.failClosed {
+				if s.dropped == 0 {
+					s.lostAt = t
+				}
+				s.dropped += int64(len(data))
+				return
+			}
+			if s.queued > 0 {
+				s.wakeWriter()
+				s.cond.Wait() // the writer makes room, or the daemon is lost
+				continue
+			}
+		}
+		s.reportDroppedLocked()
+		if n := len(s.queue); typ == frame.TypeOutput && s.grow && t-s.last < coalesce && len(s.queue[n-1]) < 5+8+maxFrame {
+			f := s.queue[n-1]
+			k := min(len(data), 5+8+maxFrame-len(f))
+			f = append(f, data[:k]...)
+			binary.BigEndian.PutUint32(f[1:5], uint32(len(f)-5))
+			s.queue[n-1] = f
+			s.queued += k
+			data = data[k:]
+			continue
+		}
+		k := min(len(data), maxFrame)
+		// A large read is a burst that will fill the frame: allocate it whole, so no
+		// regrowth doubles what the queue holds.
+		size := 5 + 8 + k
+		if typ == frame.TypeOutput && k >= 2<<10 {
+			size = 5 + 8 + maxFrame
+		} else if typ == frame.TypeOutput {
+			size = 5 + 8 + max(k, 4<<10)
+		}
+		var f []byte
+		if n := len(s.free); size == 5+8+maxFrame && n > 0 {
+			f, s.free = s.free[n-1][:5+8], s.free[:n-1]
+		} else {
+			f = make([]byte, 5+8, size)
+		}
+		f[0] = typ
+		binary.BigEndian.PutUint32(f[1:5], uint32(8+k))
+		binary.BigEndian.PutUint64(f[5:13], uint64(t))
+		f = append(f, data[:k]...)
+		s.queue = append(s.queue, f)
+		s.queued += len(f)
+		s.grow, s.last = typ == frame.TypeOutput, t
+		data = data[k:]
+	}
+	switch {
+	case s.queued >= writeSoon:
+		s.wakeWriter()
+	case wasEmpty:
+		// A little output (typing, a prompt) is sent a moment later, so neither the writer
+		// nor the daemon runs while the user waits for a keystroke's echo.
+		s.later.Reset(writeDelay)
 	}
 }
 
-func (s *session) stamped(typ byte, data []byte) {
-	if s == nil {
-		return
+// wakeWriter wakes the writer.
+func (s *session) wakeWriter() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
 	}
-	for len(data) > 0 { // keep frames under the limit
-		n := min(len(data), 32<<10)
-		s.send(typ, frame.Stamp(time.Since(s.start), data[:n]))
-		data = data[n:]
+}
+
+// sleep waits until the writer is woken or the daemon is lost.
+func (s *session) sleep() {
+	select {
+	case <-s.wake:
+	case <-s.lost:
 	}
 }
 
@@ -222,7 +411,10 @@ func (s *session) finish(exit int) bool {
 	}
 	b, _ := json.Marshal(frame.End{ExitCode: &exit, Ended: time.Now().UnixNano()})
 	s.send(frame.TypeEnd, b)
-	close(s.frames)
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.wakeWriter()
 	select {
 	case <-s.done:
 	case <-time.After(10 * time.Second):
@@ -240,8 +432,15 @@ func (s *session) finish(exit int) bool {
 	}
 }
 
+// memoryLimit is the recorder's soft memory limit: its heap is mostly the queue (maxQueued),
+// and the collector would otherwise let it grow to twice that.
+const memoryLimit = 24 << 20
+
 // Run runs a session and returns the recorder's exit status: the shell's.
 func Run(cfg Config) int {
+	if debug.SetMemoryLimit(-1) == math.MaxInt64 { // GOMEMLIMIT, if set, wins
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	if cfg.Env == nil {
 		cfg.Env = os.Environ()
 	}
@@ -303,6 +502,11 @@ func Run(cfg Config) int {
 		recordInput = welcome.RecordInput
 	}
 	failClosed := settings.FailClosed || (err == nil && welcome.FailClosed)
+	if s != nil {
+		s.mu.Lock()
+		s.failClosed = failClosed
+		s.mu.Unlock()
+	}
 	var code int
 	if tty {
 		code = runPTY(cfg, shell, command, s, recordInput, failClosed)

@@ -6,9 +6,12 @@
 package redact
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"time"
+	"unicode/utf8"
 )
 
 // Defaults are always applied, before the organisation's own patterns.
@@ -52,6 +55,8 @@ type span struct {
 // Stream redacts one stream of output.
 type Stream struct {
 	res   []*regexp.Regexp
+	needs [][]byte // per pattern, a lower-case ASCII literal every match contains, or nil
+	lower []byte   // buf in ASCII lower case, when a needle needs it
 	tail  int
 	buf   []byte
 	spans []span
@@ -63,7 +68,61 @@ func NewStream(res []*regexp.Regexp, tail int) *Stream {
 	if tail <= 0 {
 		tail = DefaultTail
 	}
-	return &Stream{res: res, tail: tail}
+	needs := make([][]byte, len(res))
+	for i, re := range res {
+		needs[i] = foldNeedle(re.String())
+	}
+	return &Stream{res: res, needs: needs, tail: tail}
+}
+
+// foldNeedle returns the lower-case ASCII literal a case-insensitive
+// pattern starts with ("password=" for (?i)password=\S+), or nil. Go's
+// regexp finds literal prefixes fast but not case-folded ones, so such a
+// pattern scans output at a few MB/s; looking for the literal first skips
+// the scan on output that cannot match.
+func foldNeedle(pattern string) []byte {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	re = re.Simplify()
+	first := re
+	if re.Op == syntax.OpConcat && len(re.Sub) > 0 {
+		first = re.Sub[0]
+	}
+	if first.Op != syntax.OpLiteral || first.Flags&syntax.FoldCase == 0 || len(first.Rune) < 3 {
+		return nil
+	}
+	var b []byte
+	for _, r := range first.Rune {
+		if r >= utf8.RuneSelf {
+			return nil // folding beyond ASCII (K, ſ …) is not a byte lower-casing
+		}
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		if r == '*' {
+			return nil // masking writes '*': a needle with one could appear
+		}
+		b = append(b, byte(r))
+	}
+	return b
+}
+
+var (
+	longS  = []byte("\u017f") // ſ, a case fold of s
+	kelvin = []byte("\u212a") // K, a case fold of k
+)
+
+// lowerASCII copies src into dst in ASCII lower case.
+func lowerASCII(dst, src []byte) []byte {
+	dst = append(dst[:0], src...)
+	for i, c := range dst {
+		if 'A' <= c && c <= 'Z' {
+			dst[i] = c + 'a' - 'A'
+		}
+	}
+	return dst
 }
 
 // Feed adds output that arrived at t and returns what can be released.
@@ -74,7 +133,20 @@ func (s *Stream) Feed(t time.Duration, p []byte) (out []Piece, redacted bool) {
 	}
 	s.buf = append(s.buf, p...)
 	s.spans = append(s.spans, span{t, len(p)})
-	for _, re := range s.res {
+	lowered := false
+	for i, re := range s.res {
+		if need := s.needs[i]; need != nil {
+			if !lowered {
+				s.lower = lowerASCII(s.lower, s.buf)
+				lowered = true
+			}
+			// (?i)s and (?i)k also match the long s and the Kelvin sign,
+			// which ASCII lower-casing does not fold: with either in the
+			// output, the pattern runs in full.
+			if !bytes.Contains(s.lower, need) && !bytes.Contains(s.buf, longS) && !bytes.Contains(s.buf, kelvin) {
+				continue
+			}
+		}
 		for _, m := range re.FindAllIndex(s.buf, -1) {
 			if m[1] > m[0] {
 				for i := m[0]; i < m[1]; i++ {

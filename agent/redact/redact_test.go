@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -60,5 +61,41 @@ func TestTimesKept(t *testing.T) {
 	rest, _ := s.Flush()
 	if len(rest) != 2 || string(rest[0].Data) != "ef" || rest[1].T != 2 {
 		t.Fatalf("flush %+v", rest)
+	}
+}
+
+// TestFoldNeedle checks the literal pre-filter of case-insensitive
+// patterns never lets a match through unmasked.
+func TestFoldNeedle(t *testing.T) {
+	for _, tc := range []struct {
+		pattern, need string
+	}{
+		{`(?i)password=\S+`, "password="},
+		{`(?i)Token: \w+`, "token: "},
+		{`AKIA[0-9A-Z]{16}`, ""},
+		{`(?i)ab`, ""},
+		{`(?i)(password|secret)=\S+`, ""},
+		{`(?i)pass\*word`, ""},
+	} {
+		if got := string(foldNeedle(tc.pattern)); got != tc.need {
+			t.Errorf("foldNeedle(%q) = %q; want %q", tc.pattern, got, tc.need)
+		}
+	}
+	res, errs := Compile(nil)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	for _, in := range []string{"PassWord=hunter2 ", "x password=a ", "PA\u017f\u017fWORD=b ", "no secret here "} {
+		s := NewStream(res, 4)
+		var out []byte
+		pieces, _ := s.Feed(0, []byte(in))
+		rest, _ := s.Flush()
+		for _, p := range append(pieces, rest...) {
+			out = append(out, p.Data...)
+		}
+		want := regexp.MustCompile(`(?i)password=\S+`).ReplaceAllStringFunc(in, func(m string) string { return strings.Repeat("*", len(m)) })
+		if string(out) != want {
+			t.Errorf("%q redacted to %q; want %q", in, out, want)
+		}
 	}
 }

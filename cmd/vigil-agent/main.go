@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -25,6 +27,9 @@ import (
 	"github.com/vigilhq/vigil/agent/recorder"
 	"github.com/vigilhq/vigil/wire"
 )
+
+// daemonMemoryLimit is the daemon's soft memory limit.
+const daemonMemoryLimit = 24 << 20
 
 // version is the agent's release; the linker may override it.
 var version = "0.1.0-dev"
@@ -198,6 +203,12 @@ kill_session). Locked accounts are kept in locks.json in the data folder.`
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	host, osName := hostInfo()
+	// The daemon's heap is mostly the chunks it is cutting and sending; a
+	// soft limit keeps the collector from letting it double (GOMEMLIMIT,
+	// if set, wins).
+	if debug.SetMemoryLimit(-1) == math.MaxInt64 {
+		debug.SetMemoryLimit(daemonMemoryLimit)
+	}
 	err := daemon.Run(ctx, daemon.Config{
 		Data: *data, AuthLog: *authLog, SpoolMax: *spoolMax, MaxBackoff: *maxBackoff,
 		Hostname: host, OS: osName, AgentVersion: version,

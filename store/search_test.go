@@ -1,0 +1,172 @@
+package store_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/vigilhq/vigil"
+	"github.com/vigilhq/vigil/store"
+	"github.com/vigilhq/vigil/store/storetest"
+	"github.com/vigilhq/vigil/wire"
+)
+
+// Output is indexed per chunk, and both databases cut words at punctuation:
+// "deploy" finds "./deploy.sh", at the line's offset, inside the chunk that holds it.
+func TestSearchOutputPerChunk(t *testing.T) {
+	const (
+		c0 = "[0.5, \"o\", \"$ ls\\r\\n\"]\n[1.0, \"o\", \"README.md\\r\\n\"]\n"
+		// The word "rollback" arrives split across two reads.
+		c1 = "[6.0, \"o\", \"$ cd /srv\\r\\n\"]\n[7.25, \"o\", \"$ \\u001b[1m./deploy.sh\\u001b[0m --prod\\r\\n\"]\n[8.0, \"o\", \"roll\"]\n[8.5, \"o\", \"back done\\r\\n\"]\n"
+	)
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		h, _ := enrolAgent(t, s, "Org A", "web1")
+		mustApply(t, s, h.ID, batch(1, start("s1", "alice"), chunk("s1", 0, c0), chunk("s1", 1, c1), end("s1", 2)))
+		tests := []struct {
+			q      string
+			offset float64
+			text   string
+		}{
+			{"deploy", 7.25, "$ ./deploy.sh --prod"},
+			{"./deploy.sh", 7.25, "$ ./deploy.sh --prod"},
+			{"DEPLOY.SH prod", 7.25, "$ ./deploy.sh --prod"},
+			{"rollback", 8.0, "rollback done"},
+			{"readme", 1.0, "README.md"},
+		}
+		for _, tt := range tests {
+			ss, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: tt.q, Limit: 10})
+			if err != nil || len(ss) != 1 || len(ss[0].Matches) == 0 {
+				t.Fatalf("search %q = %+v, %v", tt.q, ss, err)
+			}
+			m := ss[0].Matches[0]
+			if m.Offset != tt.offset || m.Text != tt.text {
+				t.Errorf("search %q: match %+v, want offset %v text %q", tt.q, m, tt.offset, tt.text)
+			}
+			if tt.q != "readme" && (m.Offset < 6.0 || m.Offset > 8.5) {
+				t.Errorf("search %q: offset %v is outside chunk 1 (6.0 to 8.5)", tt.q, m.Offset)
+			}
+		}
+		for _, q := range []string{"deploy.shx", "***", "31m", `"quoted" OR *`} {
+			ss, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: q, Limit: 10})
+			if err != nil || len(ss) != 0 {
+				t.Errorf("search %q = %d sessions, %v; want none", q, len(ss), err)
+			}
+			if ms, err := s.SessionMatches(ctx, h.OrgID, "s1", q); err != nil || len(ms) != 0 {
+				t.Errorf("matches %q = %+v, %v; want none", q, ms, err)
+			}
+		}
+		// Words on different lines of one chunk: the session is found, at the row's offset.
+		ms, err := s.SessionMatches(ctx, h.OrgID, "s1", "srv rollback")
+		if err != nil || len(ms) != 1 || ms[0].Offset != 6.0 {
+			t.Errorf("words on two lines: %+v, %v", ms, err)
+		}
+	})
+}
+
+func TestNormalizeSearchText(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"./deploy.sh --prod":   "deploy sh prod",
+		"Ünïcode_Wörds 42x":    "ünïcode wörds 42x",
+		"  ":                   "",
+		"a.b-c/d:e@f":          "a b c d e f",
+		"\x1b[31mred\x1b[0m":   "31mred 0m",
+		"ERROR: disk /dev/sda": "error disk dev sda",
+	} {
+		if got := store.NormalizeSearchText(in); got != want {
+			t.Errorf("NormalizeSearchText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// ansiOracle is the regular expression StripANSI replaced; they must agree.
+var ansiOracle = regexp.MustCompile(`\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[P^_][^\x1b]*\x1b\\|\x1b\[[0-?]*[ -/]*[@-~]|\x1b[ -/]*[0-~]|[\x00-\x08\x0b-\x1f\x7f]`)
+
+func TestStripANSI(t *testing.T) {
+	t.Parallel()
+	for _, in := range ansiSeeds {
+		if got, want := store.StripANSI(in), ansiOracle.ReplaceAllString(in, ""); got != want {
+			t.Errorf("StripANSI(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+var ansiSeeds = []string{
+	"plain text\tand tab\n",
+	"\x1b[31mred\x1b[0m \x1b[1;32;4mbold\x1b[m",
+	"\x1b]0;title\x07after \x1b]133;C;cmdline=ls\x1b\\done",
+	"\x1b]unterminated", "\x1b]a\x1bb", "\x1b[", "\x1b[12", "\x1b", "x\x1b",
+	"\x1bPq#0;2;0;0;0\x1b\\sixel", "\x1bP\x07bel\x1b\\", "\x1b_apc", "\x1b(B\x1b)0\x1b=\x1b>",
+	"\r\n\x00\x08\x0b\x7fdel", "\x1b[?25l\x1b[?1049h", "é\x1b[Kü", "\x1b[ q", "\x1b #8",
+}
+
+func FuzzStripANSI(f *testing.F) {
+	for _, s := range ansiSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		if utf8.ValidString(in) { // chunks are valid UTF-8
+			if got, want := store.StripANSI(in), ansiOracle.ReplaceAllString(in, ""); got != want {
+				t.Fatalf("StripANSI(%q) = %q, want %q", in, got, want)
+			}
+		}
+	})
+}
+
+// BenchmarkIngestHeavyOutput stores the chunks of a heavy-output session (seq on a terminal,
+// as the agent cuts it: 256 KiB chunks of 4 KiB output events) and indexes them.
+func BenchmarkIngestHeavyOutput(b *testing.B) {
+	s := storetest.OpenSQLite(b)
+	o, err := s.CreateOrg(sysCtx, "Org A")
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok, err := s.CreateEnrollmentToken(sysCtx, vigil.NewEnrollment{OrgID: o.ID})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	h, err := s.Enroll(context.Background(), wire.EnrollRequest{Version: wire.Version, Token: tok, PublicKey: pub, Hostname: "web1", OS: "linux", AgentVersion: "0.1.0"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var chunks []string
+	var raw int64
+	n := 1
+	for c := 0; c < 8; c++ {
+		var sb strings.Builder
+		for sb.Len() < 256<<10 {
+			var ev strings.Builder
+			for ev.Len() < 4096 {
+				ev.WriteString(strconv.Itoa(n) + "\r\n")
+				n++
+			}
+			raw += int64(ev.Len())
+			line, _ := json.Marshal([]any{float64(c) + float64(sb.Len())/1e6, "o", ev.String()})
+			sb.Write(line)
+			sb.WriteByte('\n')
+		}
+		chunks = append(chunks, sb.String())
+	}
+	b.SetBytes(raw)
+	b.ReportAllocs()
+	seq := uint64(0)
+	for i := 0; b.Loop(); i++ {
+		id := "bench-" + strconv.Itoa(i)
+		seq++
+		items := []wire.Item{start(id, "alice")}
+		for k, c := range chunks {
+			items = append(items, chunk(id, k, c))
+		}
+		if _, err := s.ApplyBatch(context.Background(), h.ID, batch(seq, items...)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
