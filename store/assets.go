@@ -400,25 +400,49 @@ func (s *Store) AssetsWithoutOwner(ctx context.Context, orgID string, limit int)
 // and names the first limit of them.
 func (s *Store) AssetsWithoutAssessedRisk(ctx context.Context, orgID string, limit int) (int, []string, error) {
 	// NOT IN over an uncorrelated subquery: both databases build the set of
-	// covered assets once instead of probing the links per asset.
+	// covered assets once instead of probing the links per asset. The set
+	// starts from the assessed, owned risks (index risks_org_assessed) and
+	// follows the links by the primary key of risk_assets, so neither the
+	// wide risk rows nor the link rows are read.
 	return countRefs(ctx, s, `FROM assets a WHERE a.org_id = ? AND a.id NOT IN (
-		SELECT ra.asset_id FROM risk_assets ra JOIN risks r ON r.id = ra.risk_id
-		WHERE ra.org_id = ? AND r.owner_id <> '' AND r.inherent_score > 0)`, limit, orgID, orgID)
+		SELECT ra.asset_id FROM risks r JOIN risk_assets ra ON ra.risk_id = r.id
+		WHERE r.org_id = ? AND r.owner_id <> '' AND r.inherent_score > 0)`, limit, orgID, orgID)
 }
 
 // countRefs counts the rows of "FROM … WHERE …" (over table alias a) and
 // lists the references of the first limit in creation order, which is the
-// order of their numbers.
+// order of their numbers. One query does both (a window count), so the
+// filter, which may be costly, is evaluated once.
 func countRefs(ctx context.Context, s *Store, from string, limit int, args ...any) (int, []string, error) {
+	if limit <= 0 {
+		var n int
+		if err := s.queryRow(ctx, `SELECT COUNT(*) `+from, args...).Scan(&n); err != nil {
+			return 0, nil, fmt.Errorf("count references: %w", err)
+		}
+		return n, nil, nil
+	}
+	rows, err := s.query(ctx, `SELECT a.ref, COUNT(*) OVER () `+from+` ORDER BY a.id LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return 0, nil, fmt.Errorf("count references: %w", err)
+	}
+	defer rows.Close()
 	var n int
-	if err := s.queryRow(ctx, `SELECT COUNT(*) `+from, args...).Scan(&n); err != nil {
+	var refs []string
+	for rows.Next() {
+		var ref string
+		if err := rows.Scan(&ref, &n); err != nil {
+			return 0, nil, fmt.Errorf("count references: %w", err)
+		}
+		refs = append(refs, ref)
+	}
+	if err := rows.Err(); err != nil {
 		return 0, nil, fmt.Errorf("count references: %w", err)
 	}
 	if n == 0 {
 		return 0, nil, nil
 	}
-	refs, err := arRefs(ctx, s, `SELECT a.ref `+from+` ORDER BY a.id LIMIT ?`, append(args, limit)...)
-	return n, refs, err
+	sortShortRefs(refs)
+	return n, refs, nil
 }
 
 // AssetRefs maps asset ids to their references: the given ids, or every

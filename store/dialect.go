@@ -131,6 +131,8 @@ func openPostgres(dsn string) (*sql.DB, error) {
 	}
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(20)
-	db.SetMaxIdleConns(10)
+	// As many idle as open: a burst would otherwise close and reopen
+	// connections (a TLS and authentication round trip each) per request.
+	db.SetMaxIdleConns(20)
 	return db, nil
 }

@@ -105,12 +105,17 @@ func (s *Store) MonitoringStatus(ctx context.Context, orgID string) (vigil.Monit
 		{&m.OpenAlerts, `SELECT COUNT(*) FROM alerts WHERE org_id = ? AND status = 'open'`, []any{orgID}},
 		{&m.Incidents, `SELECT COUNT(*) FROM incidents WHERE org_id = ?`, []any{orgID}},
 	}
-	for _, c := range counts {
-		n, err := s.count(ctx, c.query, c.args...)
-		if err != nil {
-			return m, err
-		}
-		*c.dst = n
+	// One round trip: a column per count.
+	cols := make([]string, len(counts))
+	var args []any
+	dst := make([]any, len(counts))
+	for i, c := range counts {
+		cols[i] = "(" + c.query + ")"
+		args = append(args, c.args...)
+		dst[i] = c.dst
+	}
+	if err := s.queryRow(ctx, `SELECT `+strings.Join(cols, ", "), args...).Scan(dst...); err != nil {
+		return m, err
 	}
 	var missing []string
 	if m.HostsReporting == 0 {

@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
+	"weak"
 
 	"github.com/vigilhq/vigil"
 	"github.com/vigilhq/vigil/catalog"
@@ -16,21 +19,31 @@ const maxListed = 10
 type readinessCheck struct {
 	id, title, link string
 	compute         func(ctx context.Context, s *Store, orgID string) (passed bool, detail string, err error)
+	// cached marks the costly checks whose result depends only on the
+	// organisation's records and the current day, so it may be kept
+	// between changes (see cachedRead).
+	cached bool
+}
+
+// checkResult is a computed check kept in the read cache.
+type checkResult struct {
+	passed bool
+	detail string
 }
 
 // readinessChecks is the checklist, in display order (vigil.ReadinessCheckIDs).
 var readinessChecks = []readinessCheck{
-	{vigil.CheckScope, "ISMS scope approved (4.3)", "/isms", checkScope},
-	{vigil.CheckAssets, "Assets identified and owned", "/assets", checkAssets},
-	{vigil.CheckRiskAssessment, "Risks assessed for every asset (6.1.2, 8.2)", "/risks", checkRiskAssessment},
-	{vigil.CheckRiskTreatment, "Risks above the threshold treated or accepted (6.1.3, 8.3)", "/risks", checkRiskTreatment},
-	{vigil.CheckSoA, "Statement of Applicability decided and approved (6.1.3 d)", "/soa", checkSoA},
-	{vigil.CheckPolicies, "Information-security policies approved and current (5.2, A.5.1)", "/policies", checkPolicies},
-	{vigil.CheckTraining, "Awareness training completed (7.2, 7.3)", "/training", checkTraining},
-	{vigil.CheckDocumentation, "Mandatory documented information present (7.5)", "/isms", checkDocumentation},
-	{vigil.CheckInternalAudit, "Internal audit within the last 12 months (9.2)", "/audits", checkInternalAudit},
-	{vigil.CheckCorrectiveActions, "No open major nonconformity or overdue corrective action (10.2)", "/findings", checkCorrectiveActions},
-	{vigil.CheckManagementReview, "Management review within the last 12 months (9.3)", "/management-reviews", checkManagementReview},
+	{vigil.CheckScope, "ISMS scope approved (4.3)", "/isms", checkScope, false},
+	{vigil.CheckAssets, "Assets identified and owned", "/assets", checkAssets, true},
+	{vigil.CheckRiskAssessment, "Risks assessed for every asset (6.1.2, 8.2)", "/risks", checkRiskAssessment, true},
+	{vigil.CheckRiskTreatment, "Risks above the threshold treated or accepted (6.1.3, 8.3)", "/risks", checkRiskTreatment, true},
+	{vigil.CheckSoA, "Statement of Applicability decided and approved (6.1.3 d)", "/soa", checkSoA, true},
+	{vigil.CheckPolicies, "Information-security policies approved and current (5.2, A.5.1)", "/policies", checkPolicies, false},
+	{vigil.CheckTraining, "Awareness training completed (7.2, 7.3)", "/training", checkTraining, false},
+	{vigil.CheckDocumentation, "Mandatory documented information present (7.5)", "/isms", checkDocumentation, false},
+	{vigil.CheckInternalAudit, "Internal audit within the last 12 months (9.2)", "/audits", checkInternalAudit, false},
+	{vigil.CheckCorrectiveActions, "No open major nonconformity or overdue corrective action (10.2)", "/findings", checkCorrectiveActions, false},
+	{vigil.CheckManagementReview, "Management review within the last 12 months (9.3)", "/management-reviews", checkManagementReview, false},
 }
 
 // Readiness computes the certification-readiness checklist of an
@@ -39,9 +52,28 @@ func (s *Store) Readiness(ctx context.Context, orgID string) (vigil.Readiness, e
 	if _, err := s.GetOrg(ctx, orgID); err != nil {
 		return vigil.Readiness{}, err
 	}
+	v, err := s.readVersion(ctx, orgID)
+	if err != nil {
+		return vigil.Readiness{}, err
+	}
+	// Sequential on purpose: on a loaded server, running the checks
+	// concurrently made readiness slower (each request then holds several
+	// pool connections, and PostgreSQL backends compete for the CPU).
 	checks := make([]vigil.ReadinessCheck, 0, len(readinessChecks))
 	for _, c := range readinessChecks {
-		passed, detail, err := c.compute(ctx, s, orgID)
+		var passed bool
+		var detail string
+		var err error
+		if c.cached {
+			var res checkResult
+			res, err = cachedRead(s, v, "readiness:"+c.id, func() (checkResult, error) {
+				passed, detail, err := c.compute(ctx, s, orgID)
+				return checkResult{passed, detail}, err
+			})
+			passed, detail = res.passed, res.detail
+		} else {
+			passed, detail, err = c.compute(ctx, s, orgID)
+		}
 		if err != nil {
 			return vigil.Readiness{}, fmt.Errorf("readiness %s: %w", c.id, err)
 		}
@@ -313,49 +345,176 @@ func checkDocumentation(ctx context.Context, s *Store, orgID string) (bool, stri
 // documented information of ISO/IEC 27001 with where it lives in Vigil and
 // whether the organisation has it.
 func (s *Store) MandatoryDocuments(ctx context.Context, orgID string) ([]vigil.DocumentStatus, error) {
-	exists := func(query string, args ...any) func() (bool, error) {
-		return func() (bool, error) {
-			n, err := s.count(ctx, query, args...)
-			return n > 0, err
-		}
-	}
 	// Where each document lives in Vigil and how its presence shows in
 	// the data.
 	where := map[string]struct {
 		link, place string
-		present     func() (bool, error)
+		present     string // a query over the organisation's records ("?" is its id) that returns rows when the document is present
 	}{
-		"isms_scope":                              {"/isms", "Scope & context: the approved scope statement", exists(`SELECT COUNT(*) FROM scope_versions WHERE org_id = ? AND status = 'approved'`, orgID)},
-		"information_security_policy":             {"/policies", "Policies: the approved information-security policy", exists(`SELECT COUNT(*) FROM policies WHERE org_id = ? AND kind = 'information_security' AND current_version > 0 AND status <> 'retired'`, orgID)},
-		"risk_assessment_process":                 {"/risks", "Risks: the organisation's risk method (scales, formula)", exists(`SELECT COUNT(*) FROM risk_methods WHERE org_id = ?`, orgID)},
-		"risk_treatment_process":                  {"/risks", "Risks: the acceptance threshold and treatment options of the risk method", exists(`SELECT COUNT(*) FROM risk_methods WHERE org_id = ?`, orgID)},
-		"soa":                                     {"/soa", "Statement of Applicability: an approved version", exists(`SELECT COUNT(*) FROM soa_versions WHERE org_id = ?`, orgID)},
-		"information_security_objectives":         {"/isms", "Scope & context: information-security objectives", exists(`SELECT COUNT(*) FROM isms_objectives WHERE org_id = ?`, orgID)},
-		"competence_evidence":                     {"/training", "Training: completed assignments", exists(`SELECT COUNT(*) FROM training_assignments WHERE org_id = ? AND completed_at > 0`, orgID)},
-		"isms_documented_information":             {"/policies", "Policies: approved policies and documents", exists(`SELECT COUNT(*) FROM policies WHERE org_id = ? AND current_version > 0`, orgID)},
-		"operational_planning_control":            {"/risks", "Risks: treatment actions with owners and due dates", exists(`SELECT COUNT(*) FROM risk_actions WHERE org_id = ?`, orgID)},
-		"risk_assessment_results":                 {"/risks", "Risks: assessed risks (likelihood and impact)", exists(`SELECT COUNT(*) FROM risks WHERE org_id = ? AND inherent_score > 0`, orgID)},
-		"risk_treatment_results":                  {"/risks", "Risks: treatment decisions and residual scores", exists(`SELECT COUNT(*) FROM risks WHERE org_id = ? AND treatment <> ''`, orgID)},
-		"monitoring_measurement_results":          {"/isms", "Scope & context: objectives with measured values", exists(`SELECT COUNT(*) FROM isms_objectives WHERE org_id = ? AND current_value <> ''`, orgID)},
-		"audit_programme_results":                 {"/audits", "Audits: the programme and issued audit reports", exists(`SELECT COUNT(*) FROM audits WHERE org_id = ? AND report_issued_at <> 0`, orgID)},
-		"management_review_results":               {"/management-reviews", "Management reviews: signed-off reviews with their decisions", exists(`SELECT COUNT(*) FROM management_reviews WHERE org_id = ? AND status = 'signed_off'`, orgID)},
-		"nonconformity_corrective_action_results": {"/findings", "Findings and corrective actions of issued audits", exists(`SELECT COUNT(*) FROM audits WHERE org_id = ? AND report_issued_at <> 0`, orgID)},
+		"isms_scope":                              {"/isms", "Scope & context: the approved scope statement", `SELECT 1 FROM scope_versions WHERE org_id = ? AND status = 'approved'`},
+		"information_security_policy":             {"/policies", "Policies: the approved information-security policy", `SELECT 1 FROM policies WHERE org_id = ? AND kind = 'information_security' AND current_version > 0 AND status <> 'retired'`},
+		"risk_assessment_process":                 {"/risks", "Risks: the organisation's risk method (scales, formula)", `SELECT 1 FROM risk_methods WHERE org_id = ?`},
+		"risk_treatment_process":                  {"/risks", "Risks: the acceptance threshold and treatment options of the risk method", `SELECT 1 FROM risk_methods WHERE org_id = ?`},
+		"soa":                                     {"/soa", "Statement of Applicability: an approved version", `SELECT 1 FROM soa_versions WHERE org_id = ?`},
+		"information_security_objectives":         {"/isms", "Scope & context: information-security objectives", `SELECT 1 FROM isms_objectives WHERE org_id = ?`},
+		"competence_evidence":                     {"/training", "Training: completed assignments", `SELECT 1 FROM training_assignments WHERE org_id = ? AND completed_at > 0`},
+		"isms_documented_information":             {"/policies", "Policies: approved policies and documents", `SELECT 1 FROM policies WHERE org_id = ? AND current_version > 0`},
+		"operational_planning_control":            {"/risks", "Risks: treatment actions with owners and due dates", `SELECT 1 FROM risk_actions WHERE org_id = ?`},
+		"risk_assessment_results":                 {"/risks", "Risks: assessed risks (likelihood and impact)", `SELECT 1 FROM risks WHERE org_id = ? AND inherent_score > 0`},
+		"risk_treatment_results":                  {"/risks", "Risks: treatment decisions and residual scores", `SELECT 1 FROM risks WHERE org_id = ? AND treatment <> ''`},
+		"monitoring_measurement_results":          {"/isms", "Scope & context: objectives with measured values", `SELECT 1 FROM isms_objectives WHERE org_id = ? AND current_value <> ''`},
+		"audit_programme_results":                 {"/audits", "Audits: the programme and issued audit reports", `SELECT 1 FROM audits WHERE org_id = ? AND report_issued_at <> 0`},
+		"management_review_results":               {"/management-reviews", "Management reviews: signed-off reviews with their decisions", `SELECT 1 FROM management_reviews WHERE org_id = ? AND status = 'signed_off'`},
+		"nonconformity_corrective_action_results": {"/findings", "Findings and corrective actions of issued audits", `SELECT 1 FROM audits WHERE org_id = ? AND report_issued_at <> 0`},
 	}
-	var out []vigil.DocumentStatus
-	for _, d := range catalog.MandatoryDocuments() {
+	// One round trip for every document: a column per document.
+	docs := catalog.MandatoryDocuments()
+	cols := make([]string, len(docs))
+	args := make([]any, len(docs))
+	for i, d := range docs {
 		w, ok := where[d.ID]
 		if !ok {
 			return nil, fmt.Errorf("mandatory document %s has no place in Vigil", d.ID)
 		}
-		present, err := w.present()
-		if err != nil {
-			return nil, fmt.Errorf("document %s: %w", d.ID, err)
-		}
+		cols[i] = `CASE WHEN EXISTS (` + w.present + `) THEN 1 ELSE 0 END`
+		args[i] = orgID
+	}
+	present := make([]int, len(docs))
+	dst := make([]any, len(docs))
+	for i := range present {
+		dst[i] = &present[i]
+	}
+	if err := s.queryRow(ctx, `SELECT `+strings.Join(cols, ", "), args...).Scan(dst...); err != nil {
+		return nil, fmt.Errorf("mandatory documents: %w", err)
+	}
+	var out []vigil.DocumentStatus
+	for i, d := range docs {
+		w := where[d.ID]
 		clause := d.Clause
 		if d.Item != "" {
 			clause += " " + d.Item
 		}
-		out = append(out, vigil.DocumentStatus{ID: d.ID, Clause: clause, Name: d.Name, Location: w.place, Link: w.link, Present: present})
+		out = append(out, vigil.DocumentStatus{ID: d.ID, Clause: clause, Name: d.Name, Location: w.place, Link: w.link, Present: present[i] == 1})
 	}
 	return out, nil
+}
+
+// The read cache keeps costly computed reads (readiness checks, the SoA)
+// per organisation. Every change appends to the organisation's trail chain
+// in its own transaction, so the chain's head sequence is a version number
+// of the organisation's records: a result computed at one head and day is
+// still right while both stay the same. Reads that depend on finer time
+// (12-month windows, heartbeats, 30-day alert counts) are never cached.
+
+// maxCachedReads bounds the entries of one Store's read cache.
+const maxCachedReads = 1024
+
+// readVersion identifies the state a cached read was computed from.
+type readVersion struct {
+	org string
+	seq int64
+	day string
+}
+
+// readCache holds one Store's cached reads: per organisation and kind, the
+// latest result with the version it was computed at, and the computations
+// under way (concurrent requests for the same result wait for one).
+type readCache struct {
+	mu       sync.Mutex
+	entries  map[[2]string]readEntry
+	inflight map[readCall]*readFill
+}
+
+type readEntry struct {
+	v   readVersion
+	val any
+}
+
+// readCall names one computation: a kind of result at a version.
+type readCall struct {
+	kind string
+	v    readVersion
+}
+
+// readFill is a computation under way; done is closed once val and err
+// are set.
+type readFill struct {
+	done chan struct{}
+	val  any
+	err  error
+}
+
+// readCaches maps a Store (weakly, so a closed store's cache goes with it)
+// to its cache.
+var readCaches sync.Map // weak.Pointer[Store] -> *readCache
+
+func (s *Store) cache() *readCache {
+	key := weak.Make(s)
+	if c, ok := readCaches.Load(key); ok {
+		return c.(*readCache)
+	}
+	c, loaded := readCaches.LoadOrStore(key, &readCache{entries: map[[2]string]readEntry{}, inflight: map[readCall]*readFill{}})
+	if !loaded {
+		runtime.AddCleanup(s, func(k weak.Pointer[Store]) { readCaches.Delete(k) }, key)
+	}
+	return c.(*readCache)
+}
+
+// readVersion reads the organisation's trail head before the data: a
+// result computed afterwards is at least as new as the head, and a change
+// committed meanwhile advances the head, so the next read recomputes.
+func (s *Store) readVersion(ctx context.Context, orgID string) (readVersion, error) {
+	v := readVersion{org: orgID, day: s.today()}
+	err := s.queryRow(ctx, `SELECT seq FROM trail_heads WHERE chain = ?`, chainOf(orgID)).Scan(&v.seq)
+	if notFound(err, "") != err {
+		err = nil // no change recorded yet
+	}
+	if err != nil {
+		return v, fmt.Errorf("read trail head: %w", err)
+	}
+	return v, nil
+}
+
+// cachedRead returns the result of compute for kind at version v, computing
+// it only when the cache holds none for v. Callers must not modify what it
+// returns: the value is shared.
+func cachedRead[T any](s *Store, v readVersion, kind string, compute func() (T, error)) (T, error) {
+	c := s.cache()
+	key, call := [2]string{v.org, kind}, readCall{kind, v}
+	c.mu.Lock()
+	if e, ok := c.entries[key]; ok && e.v == v {
+		c.mu.Unlock()
+		return e.val.(T), nil
+	}
+	if f, ok := c.inflight[call]; ok {
+		c.mu.Unlock()
+		<-f.done
+		if f.err == nil {
+			return f.val.(T), nil
+		}
+		// The computation failed (perhaps its request was cancelled):
+		// try for this caller.
+		return compute()
+	}
+	f := &readFill{done: make(chan struct{})}
+	c.inflight[call] = f
+	c.mu.Unlock()
+
+	val, err := compute()
+	f.val, f.err = val, err
+	c.mu.Lock()
+	delete(c.inflight, call)
+	// Keep the newest: a slow computation must not replace the result of
+	// a later version.
+	if cur, ok := c.entries[key]; err == nil && (!ok || cur.v.seq <= v.seq || cur.v.day != v.day) {
+		if !ok && len(c.entries) >= maxCachedReads {
+			// Pages of many cursors and filters: start afresh rather
+			// than grow without bound.
+			clear(c.entries)
+		}
+		c.entries[key] = readEntry{v: v, val: val}
+	}
+	c.mu.Unlock()
+	close(f.done)
+	return val, err
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/vigilhq/vigil"
@@ -166,31 +167,83 @@ func (s *Store) ListRisks(ctx context.Context, orgID string, f RiskFilter) ([]vi
 		where += ` AND id IN (SELECT risk_id FROM risk_controls WHERE org_id = ? AND control_ref = ?)`
 		args = append(args, orgID, vigil.NormalizeControlRef(f.Control))
 	}
-	var total int
-	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM risks`+where, args...).Scan(&total); err != nil {
+	// Between changes the count (which reads every matching risk) and the
+	// page come from the read cache.
+	v, err := s.readVersion(ctx, orgID)
+	if err != nil {
+		return nil, 0, err
+	}
+	key := f.Owner + "\x00" + string(f.Status) + "\x00" + string(f.Treatment) + "\x00" + f.Asset + "\x00" + vigil.NormalizeControlRef(f.Control)
+	countArgs := slices.Clone(args)
+	total, err := cachedRead(s, v, "risks-count\x00"+key, func() (int, error) {
+		var n int
+		err := s.queryRow(ctx, `SELECT COUNT(*) FROM risks`+where, countArgs...).Scan(&n)
+		return n, err
+	})
+	if err != nil {
 		return nil, 0, fmt.Errorf("count risks: %w", err)
 	}
-	q := `SELECT ` + riskColumns + ` FROM risks` + where + ` AND id > ? ORDER BY id`
-	args = append(args, f.After)
-	if f.Limit > 0 {
-		q += ` LIMIT ?`
-		args = append(args, f.Limit)
+	list := func() ([]vigil.Risk, error) {
+		q := `SELECT ` + riskColumns + ` FROM risks` + where + ` AND id > ? ORDER BY id`
+		args := append(slices.Clone(args), f.After)
+		if f.Limit > 0 {
+			q += ` LIMIT ?`
+			args = append(args, f.Limit)
+		}
+		risks, err := queryRisks(ctx, s, q, args...)
+		if err != nil {
+			return nil, err
+		}
+		m, err := cachedRead(s, v, "risk-method", func() (vigil.RiskMethod, error) { return riskMethod(ctx, s, orgID) })
+		if err != nil {
+			return nil, err
+		}
+		if err := loadRiskLinks(ctx, s, orgID, risks, f.Limit == 0); err != nil {
+			return nil, err
+		}
+		for i := range risks {
+			m.Assess(&risks[i])
+		}
+		return risks, nil
 	}
-	risks, err := queryRisks(ctx, s, q, args...)
+	if f.Limit <= 0 {
+		// Whole registers (exports) are not kept.
+		risks, err := list()
+		return risks, total, err
+	}
+	page, err := cachedRead(s, v, "risks-page\x00"+key+"\x00"+f.After+"\x00"+strconv.Itoa(f.Limit), list)
 	if err != nil {
 		return nil, 0, err
 	}
-	m, err := riskMethod(ctx, s, orgID)
-	if err != nil {
-		return nil, 0, err
+	return cloneRisks(page), total, nil
+}
+
+// cloneRisks copies risks deeply, so a cached page is never changed
+// through what a caller received.
+func cloneRisks(risks []vigil.Risk) []vigil.Risk {
+	out := slices.Clone(risks)
+	cloneInt := func(p *int) *int {
+		if p == nil {
+			return nil
+		}
+		v := *p
+		return &v
 	}
-	if err := loadRiskLinks(ctx, s, orgID, risks, f.Limit == 0); err != nil {
-		return nil, 0, err
+	for i := range out {
+		r := &out[i]
+		r.Assets, r.Controls = slices.Clone(r.Assets), slices.Clone(r.Controls)
+		r.Likelihood, r.Impact, r.InherentScore = cloneInt(r.Likelihood), cloneInt(r.Impact), cloneInt(r.InherentScore)
+		r.ResidualLikelihood, r.ResidualImpact, r.ResidualScore = cloneInt(r.ResidualLikelihood), cloneInt(r.ResidualImpact), cloneInt(r.ResidualScore)
+		if r.NextReview != nil {
+			d := *r.NextReview
+			r.NextReview = &d
+		}
+		if r.Acceptance != nil {
+			a := *r.Acceptance
+			r.Acceptance = &a
+		}
 	}
-	for i := range risks {
-		m.Assess(&risks[i])
-	}
-	return risks, total, nil
+	return out
 }
 
 func queryRisks(ctx context.Context, r arReader, q string, args ...any) ([]vigil.Risk, error) {
@@ -217,42 +270,45 @@ func loadRiskLinks(ctx context.Context, r arReader, orgID string, risks []vigil.
 		return nil
 	}
 	byID := make(map[string]*vigil.Risk, len(risks))
-	args := []any{orgID}
+	var args []any
 	for i := range risks {
 		byID[risks[i].ID] = &risks[i]
 		args = append(args, risks[i].ID)
 	}
-	filter := ` AND risk_id IN (` + arPlaceholders(len(risks)) + `)`
+	// A page is read by its risk ids alone, from the primary keys (risk_id
+	// first, covering): the ids are the organisation's already, and an
+	// organisation filter would steer SQLite to a scan of the
+	// organisation's links.
+	filter := `risk_id IN (` + arPlaceholders(len(risks)) + `)`
 	if all {
-		filter, args = "", args[:1]
+		filter, args = `org_id = ?`, []any{orgID}
 	}
-	for _, l := range []struct {
-		query string
-		add   func(rk *vigil.Risk, v string)
-	}{
-		{`SELECT ra.risk_id, ra.asset_id FROM risk_assets ra JOIN assets a ON a.id = ra.asset_id WHERE ra.org_id = ?` + strings.ReplaceAll(filter, "risk_id", "ra.risk_id") + ` ORDER BY a.id`,
-			func(rk *vigil.Risk, v string) { rk.Assets = append(rk.Assets, v) }},
-		{`SELECT risk_id, control_ref FROM risk_controls WHERE org_id = ?` + filter,
-			func(rk *vigil.Risk, v string) { rk.Controls = append(rk.Controls, v) }},
-	} {
-		rows, err := r.query(ctx, l.query, args...)
-		if err != nil {
+	// Both kinds of link in one round trip; each risk's assets in the
+	// order they were created (by id). No join with assets: the foreign
+	// key guarantees each linked asset exists.
+	rows, err := r.query(ctx, `SELECT 0, risk_id, asset_id FROM risk_assets WHERE `+filter+`
+		UNION ALL SELECT 1, risk_id, control_ref FROM risk_controls WHERE `+filter+` ORDER BY 1, 2, 3`, append(args, args...)...)
+	if err != nil {
+		return fmt.Errorf("load risk links: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind int
+		var id, v string
+		if err := rows.Scan(&kind, &id, &v); err != nil {
 			return fmt.Errorf("load risk links: %w", err)
 		}
-		for rows.Next() {
-			var id, v string
-			if err := rows.Scan(&id, &v); err != nil {
-				rows.Close()
-				return err
-			}
-			if rk := byID[id]; rk != nil {
-				l.add(rk, v)
-			}
+		rk := byID[id]
+		switch {
+		case rk == nil:
+		case kind == 0:
+			rk.Assets = append(rk.Assets, v)
+		default:
+			rk.Controls = append(rk.Controls, v)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load risk links: %w", err)
 	}
 	for i := range risks {
 		slices.SortFunc(risks[i].Controls, compareControlRefs)

@@ -90,11 +90,39 @@ func loadSoA(ctx context.Context, s *Store, r arReader, orgID string) ([]vigil.S
 // Rows of controls the monitoring half implements carry its live
 // evidence; approved versions do not, since it changes by the minute.
 func (s *Store) SoA(ctx context.Context, orgID string) ([]vigil.SoARow, error) {
-	rows, err := loadSoA(ctx, s, s, orgID)
+	shared, err := s.currentSoA(ctx, orgID)
 	if err != nil {
 		return nil, err
 	}
+	rows := cloneSoARows(shared)
 	return rows, s.withMonitoring(ctx, orgID, rows)
+}
+
+// currentSoA returns the rows of the current SoA without monitoring
+// evidence, from the read cache when no change was made since (the rows
+// depend on the records and, through evidence validity, on the day). The
+// rows are shared: callers must not modify them.
+func (s *Store) currentSoA(ctx context.Context, orgID string) ([]vigil.SoARow, error) {
+	v, err := s.readVersion(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	return cachedRead(s, v, "soa", func() ([]vigil.SoARow, error) { return loadSoA(ctx, s, s, orgID) })
+}
+
+// cloneSoARows copies rows deeply enough that the copy can be changed
+// without touching the original.
+func cloneSoARows(rows []vigil.SoARow) []vigil.SoARow {
+	out := slices.Clone(rows)
+	for i := range out {
+		if out[i].Applicable != nil {
+			b := *out[i].Applicable
+			out[i].Applicable = &b
+		}
+		out[i].Risks = slices.Clone(out[i].Risks)
+		out[i].RequiredBy = slices.Clone(out[i].RequiredBy)
+	}
+	return out
 }
 
 // withMonitoring attaches detection evidence to SoA rows.
@@ -365,7 +393,7 @@ type SoAStats struct {
 
 // SoAStats computes the summary of the current SoA.
 func (s *Store) SoAStats(ctx context.Context, orgID string) (SoAStats, error) {
-	rows, err := loadSoA(ctx, s, s, orgID)
+	rows, err := s.currentSoA(ctx, orgID)
 	if err != nil {
 		return SoAStats{}, err
 	}
