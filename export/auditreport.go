@@ -56,6 +56,41 @@ type reportPDF struct {
 	limit       float64 // lowest y a line may end at
 }
 
+// newReportPDF starts an A4 report whose metadata and dates come from its
+// arguments only, so the same record always renders to the same bytes: at
+// is the document date (the Unix epoch when zero, since fpdf would use the
+// clock), kind and title name it, footer is printed on every page with
+// the page number.
+func newReportPDF(at time.Time, kind, title, author, footer string) *reportPDF {
+	pdf := fpdf.New("P", "mm", "A4", "")
+	at = at.UTC()
+	if at.IsZero() {
+		at = time.Unix(0, 0).UTC()
+	}
+	pdf.SetCreationDate(at)
+	pdf.SetModificationDate(at)
+	pdf.SetCatalogSort(true)
+	pdf.SetTitle(kind+" "+title, true)
+	pdf.SetSubject(kind, true)
+	pdf.SetAuthor(author, true)
+	pdf.SetCreator("Vigil", true)
+	pdf.SetAutoPageBreak(false, reportBottom)
+	pdf.AliasNbPages("")
+	d := &reportPDF{pdf: pdf, tr: pdf.UnicodeTranslatorFromDescriptor("")}
+	pageW, pageH := pdf.GetPageSize()
+	left, _, right, _ := pdf.GetMargins()
+	d.left, d.width, d.limit = left, pageW-left-right, pageH-reportBottom
+	pdf.SetFooterFunc(func() {
+		pdf.SetY(-12)
+		pdf.SetFont("Helvetica", "", 8)
+		pdf.SetTextColor(80, 80, 80)
+		pdf.CellFormat(d.width*0.75, 5, d.fit(footer, d.width*0.75), "T", 0, "L", false, 0, "")
+		pdf.CellFormat(d.width*0.25, 5, fmt.Sprintf("Page %d of {nb}", pdf.PageNo()), "T", 0, "R", false, 0, "")
+		pdf.SetTextColor(0, 0, 0)
+	})
+	return d
+}
+
 // AuditReportPDF writes an issued audit report (9.2.f) as PDF: the audit,
 // its team and impartiality, the summary, the findings, the checklist and
 // the open corrective actions. The output depends only on r (the document
@@ -64,39 +99,14 @@ type reportPDF struct {
 // characters print as '.'.
 func AuditReportPDF(w io.Writer, r vigil.AuditReport) error {
 	a := r.Audit
-	pdf := fpdf.New("P", "mm", "A4", "")
 	issued := r.IssuedAt.UTC()
-	if r.IssuedAt.IsZero() {
-		// A draft still renders reproducibly; fpdf would use the clock.
-		issued = time.Unix(0, 0).UTC()
-	}
-	pdf.SetCreationDate(issued)
-	pdf.SetModificationDate(issued)
-	pdf.SetCatalogSort(true)
 	title := strings.TrimSpace(a.Ref + " " + a.Title)
-	pdf.SetTitle("Audit report "+title, true)
-	pdf.SetSubject("Audit report", true)
-	pdf.SetAuthor(r.OrgName, true)
-	pdf.SetCreator("Vigil", true)
-	pdf.SetAutoPageBreak(false, reportBottom)
-	pdf.AliasNbPages("")
-	d := &reportPDF{pdf: pdf, tr: pdf.UnicodeTranslatorFromDescriptor("")}
-	pageW, pageH := pdf.GetPageSize()
-	left, _, right, _ := pdf.GetMargins()
-	d.left, d.width, d.limit = left, pageW-left-right, pageH-reportBottom
-
-	footer := "Draft, not issued"
+	footer := "Draft, not issued · " + a.Ref
 	if !r.IssuedAt.IsZero() {
-		footer = "Issued " + issued.Format(time.DateOnly) + " by " + r.IssuedBy
+		footer = "Issued " + issued.Format(time.DateOnly) + " by " + r.IssuedBy + " · " + a.Ref
 	}
-	pdf.SetFooterFunc(func() {
-		pdf.SetY(-12)
-		pdf.SetFont("Helvetica", "", 8)
-		pdf.SetTextColor(80, 80, 80)
-		pdf.CellFormat(d.width*0.75, 5, d.fit(footer+" · "+a.Ref, d.width*0.75), "T", 0, "L", false, 0, "")
-		pdf.CellFormat(d.width*0.25, 5, fmt.Sprintf("Page %d of {nb}", pdf.PageNo()), "T", 0, "R", false, 0, "")
-		pdf.SetTextColor(0, 0, 0)
-	})
+	d := newReportPDF(r.IssuedAt, "Audit report", title, r.OrgName, footer)
+	pdf := d.pdf
 	pdf.AddPage()
 
 	// Title block.

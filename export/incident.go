@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-pdf/fpdf"
 	"github.com/vigilhq/vigil"
 )
 
@@ -33,35 +32,13 @@ func pdfTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC")
 // Western European text (cp1252); other characters print as '.'.
 func IncidentReportPDF(w io.Writer, r vigil.IncidentReport) error {
 	inc := r.Incident
-	pdf := fpdf.New("P", "mm", "A4", "")
 	asOf := r.AsOf.UTC()
 	if r.AsOf.IsZero() {
-		asOf = time.Unix(0, 0).UTC() // fpdf would use the clock
+		asOf = time.Unix(0, 0).UTC()
 	}
-	pdf.SetCreationDate(asOf)
-	pdf.SetModificationDate(asOf)
-	pdf.SetCatalogSort(true)
 	title := strings.TrimSpace(inc.Ref + " " + inc.Title)
-	pdf.SetTitle("Incident report "+title, true)
-	pdf.SetSubject("Incident report", true)
-	pdf.SetAuthor(r.OrgName, true)
-	pdf.SetCreator("Vigil", true)
-	pdf.SetAutoPageBreak(false, reportBottom)
-	pdf.AliasNbPages("")
-	d := &reportPDF{pdf: pdf, tr: pdf.UnicodeTranslatorFromDescriptor("")}
-	pageW, pageH := pdf.GetPageSize()
-	left, _, right, _ := pdf.GetMargins()
-	d.left, d.width, d.limit = left, pageW-left-right, pageH-reportBottom
-
-	footer := "As of " + pdfTime(asOf) + " · " + inc.Ref
-	pdf.SetFooterFunc(func() {
-		pdf.SetY(-12)
-		pdf.SetFont("Helvetica", "", 8)
-		pdf.SetTextColor(80, 80, 80)
-		pdf.CellFormat(d.width*0.75, 5, d.fit(footer, d.width*0.75), "T", 0, "L", false, 0, "")
-		pdf.CellFormat(d.width*0.25, 5, fmt.Sprintf("Page %d of {nb}", pdf.PageNo()), "T", 0, "R", false, 0, "")
-		pdf.SetTextColor(0, 0, 0)
-	})
+	d := newReportPDF(r.AsOf, "Incident report", title, r.OrgName, "As of "+pdfTime(asOf)+" · "+inc.Ref)
+	pdf := d.pdf
 	pdf.AddPage()
 
 	pdf.SetFont("Helvetica", "", 11)
