@@ -28,55 +28,42 @@ func (s *Store) controlMonitoring(ctx context.Context, orgID string) (map[string
 	for _, c := range monitoredControls {
 		out[c] = &vigil.ControlMonitoring{}
 	}
-	add := func(controls string, f func(*vigil.ControlMonitoring)) error {
-		var refs []string
-		if err := json.Unmarshal([]byte(controls), &refs); err != nil {
-			return fmt.Errorf("decode controls: %w", err)
+	// tally adds n to each control of every controls list the query
+	// returns; lists are grouped in SQL, since rules and alerts share few.
+	tally := func(field func(*vigil.ControlMonitoring) *int, query string, args ...any) error {
+		rows, err := s.query(ctx, query, args...)
+		if err != nil {
+			return err
 		}
-		for _, r := range refs {
-			r = vigil.NormalizeControlRef(r)
-			if out[r] == nil {
-				out[r] = &vigil.ControlMonitoring{}
+		defer rows.Close()
+		for rows.Next() {
+			var controls string
+			var n int
+			if err := rows.Scan(&controls, &n); err != nil {
+				return err
 			}
-			f(out[r])
+			var refs []string
+			if err := json.Unmarshal([]byte(controls), &refs); err != nil {
+				return fmt.Errorf("decode controls: %w", err)
+			}
+			for _, r := range refs {
+				r = vigil.NormalizeControlRef(r)
+				if out[r] == nil {
+					out[r] = &vigil.ControlMonitoring{}
+				}
+				*field(out[r]) += n
+			}
 		}
-		return nil
+		return rows.Err()
 	}
-	// Grouped by the controls list: rules and alerts share few lists.
-	rows, err := s.query(ctx, `SELECT controls, COUNT(*) FROM rules WHERE org_id = ? AND enabled = ? GROUP BY controls`, orgID, true)
-	if err != nil {
+	if err := tally(func(m *vigil.ControlMonitoring) *int { return &m.Rules },
+		`SELECT controls, COUNT(*) FROM rules WHERE org_id = ? AND enabled = ? GROUP BY controls`, orgID, true); err != nil {
 		return nil, err
 	}
-	for rows.Next() {
-		var controls string
-		var n int
-		if err := rows.Scan(&controls, &n); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		if err := add(controls, func(m *vigil.ControlMonitoring) { m.Rules += n }); err != nil {
-			rows.Close()
-			return nil, err
-		}
-	}
-	rows.Close()
-	rows, err = s.query(ctx, `SELECT controls, COUNT(*) FROM alerts WHERE org_id = ? AND created_at >= ? GROUP BY controls`, orgID, micros(s.now().Add(-30*24*time.Hour)))
-	if err != nil {
+	if err := tally(func(m *vigil.ControlMonitoring) *int { return &m.Alerts30d },
+		`SELECT controls, COUNT(*) FROM alerts WHERE org_id = ? AND created_at >= ? GROUP BY controls`, orgID, micros(s.now().Add(-30*24*time.Hour))); err != nil {
 		return nil, err
 	}
-	for rows.Next() {
-		var controls string
-		var n int
-		if err := rows.Scan(&controls, &n); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		if err := add(controls, func(m *vigil.ControlMonitoring) { m.Alerts30d += n }); err != nil {
-			rows.Close()
-			return nil, err
-		}
-	}
-	rows.Close()
 	incidents, err := s.count(ctx, `SELECT COUNT(*) FROM incidents WHERE org_id = ?`, orgID)
 	if err != nil {
 		return nil, err
