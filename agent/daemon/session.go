@@ -140,11 +140,13 @@ func (d *Daemon) serve(ctx context.Context, conn *net.UnixConn) {
 	}
 	welcome.OK, welcome.SessionID = true, id
 	live := &liveSession{id: id, user: peer.User, conn: conn, ended: make(chan struct{})}
+	// Known before the recorder hears of it, so an instruction that follows
+	// the welcome at once finds the session.
+	d.resp.register(live)
+	defer d.resp.unregister(live)
 	if err := live.write(frame.TypeWelcome, welcome); err != nil {
 		d.log.Warn("session: welcome", "session_id", id, "err", err)
 	}
-	d.resp.register(live)
-	defer d.resp.unregister(live)
 	d.Kick() // the server learns of the session at once, so it can be acted on
 	d.log.Info("session started", "session_id", id, "uid", peer.UID)
 
