@@ -335,22 +335,27 @@ func (s *Server) apiDeleteChannel(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiTestChannel(w http.ResponseWriter, r *http.Request) {
+	_, d, err := s.testChannel(r)
+	respond(s, w, r, http.StatusOK, d, err)
+}
+
+// testChannel sends a test message through the channel of the path and
+// records it in the trail.
+func (s *Server) testChannel(r *http.Request) (vigil.Channel, vigil.Delivery, error) {
 	a := actorOf(r)
 	c, err := s.store.GetChannel(r.Context(), a.OrgID, r.PathValue("id"))
 	if err != nil {
-		s.apiError(w, r, err)
-		return
+		return c, vigil.Delivery{}, err
 	}
 	org, err := s.store.GetOrg(r.Context(), a.OrgID)
 	if err != nil {
-		s.apiError(w, r, err)
-		return
+		return c, vigil.Delivery{}, err
 	}
 	d := s.alerts.TestChannel(r.Context(), org.Name, c)
 	if err := s.store.RecordEvent(r.Context(), a.OrgID, "channel.test", "channel", c.ID, d); err != nil {
 		s.logger.ErrorContext(r.Context(), "record channel test", slog.String("error", err.Error()))
 	}
-	writeJSON(w, http.StatusOK, d)
+	return c, d, nil
 }
 
 func (s *Server) apiPersonRisk(w http.ResponseWriter, r *http.Request) {

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -689,20 +688,10 @@ func (s *Server) uiDeleteChannel(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) uiTestChannel(w http.ResponseWriter, r *http.Request) {
-	a := actorOf(r)
-	c, err := s.store.GetChannel(r.Context(), a.OrgID, r.PathValue("id"))
+	c, d, err := s.testChannel(r)
 	if err != nil {
 		s.uiFail(w, r, err)
 		return
-	}
-	org, err := s.store.GetOrg(r.Context(), a.OrgID)
-	if err != nil {
-		s.uiFail(w, r, err)
-		return
-	}
-	d := s.alerts.TestChannel(r.Context(), org.Name, c)
-	if err := s.store.RecordEvent(r.Context(), a.OrgID, "channel.test", "channel", c.ID, d); err != nil {
-		s.logger.ErrorContext(r.Context(), "record channel test", slog.String("error", err.Error()))
 	}
 	s.channelsPage(w, r, http.StatusOK, view{}, func(p *channelsPage) { p.Test = &channelTest{Channel: c.Name, Delivery: d} })
 }
