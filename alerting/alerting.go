@@ -83,9 +83,19 @@ func (s *Service) engine(ctx context.Context, orgID string) (*rules.Engine, erro
 	if e != nil && e.version == v {
 		return e.engine, nil
 	}
-	rs, v, err := s.st.EnabledRules(ctx, orgID)
+	stored, v, err := s.st.EnabledRules(ctx, orgID)
 	if err != nil {
 		return nil, err
+	}
+	// Rules were compiled when saved; one that no longer compiles (after an
+	// upgrade, say) is left out and logged rather than stopping the others.
+	rs := stored[:0:0]
+	for _, r := range stored {
+		if _, err := rules.Compile(r.Expression); err != nil {
+			s.opts.Logger.Error("rule does not compile; skipped", slog.String("rule", r.Ref), slog.String("error", err.Error()))
+			continue
+		}
+		rs = append(rs, r)
 	}
 	eng, err := rules.NewEngineWithOptions(rs, rules.Options{
 		FirstSeen: func(key string) bool {
