@@ -158,6 +158,13 @@ func notice(kind, reason string) string {
 // delivered; an instruction delivered but not reported done within a
 // minute is sent again, since the agent may have lost the answer.
 func (s *Store) TakeInstructions(ctx context.Context, agentID string) ([]wire.Instruction, error) {
+	// Agents wait here in a loop: look on the read pool first, so that an
+	// idle poll never takes the write lock.
+	var due int
+	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM response_actions WHERE agent_id = ? AND (status = 'pending' OR (status = 'delivered' AND delivered_at < ?))`,
+		agentID, micros(s.now().Add(-time.Minute))).Scan(&due); err != nil || due == 0 {
+		return nil, err
+	}
 	var out []wire.Instruction
 	err := s.update(ctx, func(tx *Tx) error {
 		out = nil
