@@ -135,12 +135,12 @@ func (in CertificationInput) Certification(updatedAt time.Time) Certification {
 // ExpiryDate returns the day a certificate issued on issue (YYYY-MM-DD)
 // expires, three years later; "" when issue is not a date.
 func ExpiryDate(issue string) string {
-	return addMonths(issue, CertificateValidityMonths)
+	return AddMonths(issue, CertificateValidityMonths)
 }
 
-// addMonths moves a date by months, clamping to the end of a shorter month
+// AddMonths moves a date by months, clamping to the end of a shorter month
 // (2024-08-31 + 6 months = 2025-02-28); "" when day is not a date.
-func addMonths(day string, months int) string {
+func AddMonths(day string, months int) string {
 	d, err := AddInterval(day, months)
 	if err != nil {
 		return ""
@@ -228,7 +228,7 @@ func (c Certification) Schedule(audits []Audit, today string) []ScheduleItem {
 		}
 	}
 	for k := 1; ; k++ {
-		due := addMonths(c.IssueDate, k*interval)
+		due := AddMonths(c.IssueDate, k*interval)
 		if due == "" || due >= expiry {
 			break
 		}
@@ -238,7 +238,7 @@ func (c Certification) Schedule(audits []Audit, today string) []ScheduleItem {
 		}
 		items = append(items, scheduleItem(ScheduleSurveillance, k, due, a, today))
 	}
-	items = append(items, scheduleItem(ScheduleRecertification, 0, addMonths(c.IssueDate, CertificateValidityMonths-RecertificationLeadMonths), recert, today))
+	items = append(items, scheduleItem(ScheduleRecertification, 0, AddMonths(c.IssueDate, CertificateValidityMonths-RecertificationLeadMonths), recert, today))
 	status := ScheduleValid
 	if today >= expiry {
 		status = ScheduleExpired

@@ -24,8 +24,8 @@ func TestAddMonthsClamps(t *testing.T) {
 		{"not a date", 6, ""},
 		{"", 6, ""},
 	} {
-		if got := addMonths(tc.day, tc.months); got != tc.want {
-			t.Errorf("addMonths(%q, %d) = %q, want %q", tc.day, tc.months, got, tc.want)
+		if got := AddMonths(tc.day, tc.months); got != tc.want {
+			t.Errorf("AddMonths(%q, %d) = %q, want %q", tc.day, tc.months, got, tc.want)
 		}
 	}
 }

@@ -244,8 +244,3 @@ func (s *Service) TestChannel(ctx context.Context, orgName string, ch vigil.Chan
 		Link: strings.TrimRight(s.opts.PublicURL, "/") + "/channels", Ref: "TEST", Rule: "test", Time: time.Now().UTC(), OrgName: orgName, Test: true}
 	return s.opts.Sender.Send(ctx, ch, n)
 }
-
-// DryRun evaluates an expression against events.
-func DryRun(expr string, events []vigil.RuleEvent) ([]vigil.RuleEvent, error) {
-	return rules.DryRun(expr, events)
-}

@@ -2,11 +2,10 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -182,7 +181,7 @@ func (s *Store) InstallBuiltinRules(ctx context.Context, orgID string, ids []str
 	}
 	var out []vigil.Rule
 	for _, r := range pack {
-		if have[r.Builtin] || (len(ids) > 0 && !containsStr(ids, r.Builtin)) {
+		if have[r.Builtin] || (len(ids) > 0 && !slices.Contains(ids, r.Builtin)) {
 			continue
 		}
 		created, err := s.CreateRule(ctx, orgID, r.Input(), r.Builtin)
@@ -192,15 +191,6 @@ func (s *Store) InstallBuiltinRules(ctx context.Context, orgID string, ids []str
 		out = append(out, created)
 	}
 	return out, nil
-}
-
-func containsStr(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // UpdateRule replaces a rule's fields.
@@ -509,14 +499,6 @@ func (s *Store) ListChannels(ctx context.Context, orgID, after string, limit int
 	return out, rows.Err()
 }
 
-func newSecret() (string, error) {
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(b), nil
-}
-
 // CreateChannel adds a channel; a webhook without a secret gets one.
 func (s *Store) CreateChannel(ctx context.Context, orgID string, in vigil.ChannelInput) (vigil.Channel, error) {
 	in, err := in.Normalize()
@@ -524,7 +506,7 @@ func (s *Store) CreateChannel(ctx context.Context, orgID string, in vigil.Channe
 		return vigil.Channel{}, err
 	}
 	if in.Type == vigil.ChannelWebhook && in.Secret == "" {
-		if in.Secret, err = newSecret(); err != nil {
+		if in.Secret, err = randomSecret(24); err != nil {
 			return vigil.Channel{}, err
 		}
 	}
@@ -560,7 +542,7 @@ func (s *Store) UpdateChannel(ctx context.Context, orgID, id string, in vigil.Ch
 			in.Secret = before.Secret
 		}
 		if in.Type == vigil.ChannelWebhook && in.Secret == "" {
-			if in.Secret, err = newSecret(); err != nil {
+			if in.Secret, err = randomSecret(24); err != nil {
 				return err
 			}
 		}

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -131,11 +129,6 @@ func (s *Store) GuestGrants(ctx context.Context, orgID, userID string) ([]vigil.
 
 // Calendar feeds.
 
-func feedHash(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
 // NewCalendarFeed creates (or replaces) a member's calendar feed token; the
 // old feed URL stops working.
 func (s *Store) NewCalendarFeed(ctx context.Context, orgID, userID string) (string, error) {
@@ -148,7 +141,7 @@ func (s *Store) NewCalendarFeed(ctx context.Context, orgID, userID string) (stri
 		if _, err := tx.exec(ctx, `DELETE FROM calendar_feeds WHERE org_id = ? AND user_id = ?`, orgID, userID); err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO calendar_feeds (org_id, user_id, token_hash, created_at) VALUES (?, ?, ?, ?)`, orgID, userID, feedHash(token), micros(tx.now)); err != nil {
+		if _, err := tx.exec(ctx, `INSERT INTO calendar_feeds (org_id, user_id, token_hash, created_at) VALUES (?, ?, ?, ?)`, orgID, userID, hashSecret(token), micros(tx.now)); err != nil {
 			return err
 		}
 		return tx.trail(ctx, orgID, "calendar_feed.create", "user", userID, nil)
@@ -161,7 +154,7 @@ func (s *Store) NewCalendarFeed(ctx context.Context, orgID, userID string) (stri
 func (s *Store) CalendarFeedOwner(ctx context.Context, token string) (orgID, userID string, err error) {
 	err = s.queryRow(ctx, `SELECT f.org_id, f.user_id FROM calendar_feeds f JOIN users u ON u.id = f.user_id
 		JOIN memberships m ON m.org_id = f.org_id AND m.user_id = f.user_id
-		WHERE f.token_hash = ? AND u.disabled = ?`, feedHash(token), false).Scan(&orgID, &userID)
+		WHERE f.token_hash = ? AND u.disabled = ?`, hashSecret(token), false).Scan(&orgID, &userID)
 	if notFound(err, "") != err {
 		return "", "", vigil.Errorf(vigil.EUnauthorized, "unknown or revoked calendar feed")
 	}

@@ -21,17 +21,6 @@ func timeOrZero(t *time.Time) time.Time {
 	return *t
 }
 
-// addMonths adds months to a date, clamping to the end of the month.
-func addMonths(day string, months int) string {
-	t, err := time.Parse(time.DateOnly, day)
-	if err != nil {
-		return ""
-	}
-	first := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, months, 0)
-	last := first.AddDate(0, 1, -1).Day()
-	return time.Date(first.Year(), first.Month(), min(t.Day(), last), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
-}
-
 // getProgramme returns the programme; without one saved, the default: the
 // cycle starts at the certificate's issue date (or this year's first day)
 // and every area is audited yearly.
@@ -65,7 +54,7 @@ func getProgramme(ctx context.Context, q arReader, orgID string) (vigil.AuditPro
 	if p.CycleStart == "" {
 		p.CycleStart = fmt.Sprintf("%d-01-01", time.Now().UTC().Year())
 	}
-	p.CycleEnd = addMonths(p.CycleStart, 12*vigil.ProgrammeCycleYears)
+	p.CycleEnd = vigil.AddMonths(p.CycleStart, 12*vigil.ProgrammeCycleYears)
 	p.Objectives = nonNil(p.Objectives)
 	p.Areas = nonNil(p.Areas)
 	return p, nil
@@ -235,7 +224,7 @@ func (s *Store) AuditCoverage(ctx context.Context, orgID, today string) (vigil.C
 		if ci.LastAudited != "" {
 			from = ci.LastAudited
 		}
-		ci.NextDue = addMonths(from, freq)
+		ci.NextDue = vigil.AddMonths(from, freq)
 		ci.Overdue = ci.Status != vigil.CoverageAudited && ci.NextDue < today || ci.Status == vigil.CoverageAudited && ci.NextDue < today && !slices.ContainsFunc(audits, func(a vigil.Audit) bool {
 			return !a.Done() && slices.Contains(ci.Audits, a.Ref)
 		})

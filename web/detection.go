@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/vigilhq/vigil"
-	"github.com/vigilhq/vigil/alerting"
 	"github.com/vigilhq/vigil/rules"
 )
 
@@ -148,7 +147,7 @@ func (s *Server) apiTestRule(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	m, err := alerting.DryRun(in.Expression, evs)
+	m, err := rules.DryRun(in.Expression, evs)
 	respond(s, w, r, http.StatusOK, RuleTest{Evaluated: len(evs), Matches: nonNilList(m)}, err)
 }
 

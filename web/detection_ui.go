@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/vigilhq/vigil"
-	"github.com/vigilhq/vigil/alerting"
 	"github.com/vigilhq/vigil/rules"
 )
 
@@ -520,7 +519,7 @@ func (s *Server) uiTestRule(w http.ResponseWriter, r *http.Request) {
 		evs, err = s.store.RecentRuleEvents(r.Context(), a.OrgID, test.Last)
 	}
 	if err == nil {
-		test.Matches, err = alerting.DryRun(test.Expression, evs)
+		test.Matches, err = rules.DryRun(test.Expression, evs)
 	}
 	if err != nil {
 		s.formFailed(w, r, err, func(status int, v view) { s.rulesPage(w, r, status, v, newRuleForm(), test) })
