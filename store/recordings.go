@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,8 @@ var (
 	// zencLarge compresses large chunks (a heavy session's) harder.
 	zencLarge, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression))
 	zdec, _      = zstd.NewReader(nil, zstd.WithDecoderMaxMemory(256<<20))
+	// zdecChunk decodes chunks agents send compressed: no larger than a chunk may be.
+	zdecChunk, _ = zstd.NewReader(nil, zstd.WithDecoderMaxMemory(MaxChunkBytes))
 )
 
 var sessionIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$`)
@@ -90,8 +93,8 @@ func invalidItem(i int, kind, field, format string, args ...any) error {
 }
 
 // ValidateBatch checks a batch's shape without the database: the version,
-// exactly one field per item, ids, times and chunk data. A batch that fails
-// is refused whole.
+// exactly one field per item, ids, times and sizes. A chunk's event lines are
+// checked as it is stored (ApplyBatch). A batch that fails is refused whole.
 func ValidateBatch(b wire.Batch) error {
 	if b.Version != wire.Version {
 		return vigil.Invalid("version", "must be %d", wire.Version)
@@ -154,8 +157,13 @@ func ValidateBatch(b wire.Batch) error {
 			if c.Index < 0 {
 				return invalidItem(i, "chunk", "index", "must be 0 or more")
 			}
-			if _, err := ParseChunk(c.Data); err != nil {
-				return invalidItem(i, "chunk", "data", "%v", err)
+			// The lines themselves are checked when the chunk is stored (applier.apply),
+			// so a compressed chunk is decompressed and parsed once.
+			if c.Data != "" && len(c.Zstd) > 0 {
+				return invalidItem(i, "chunk", "zstd", "data and zstd cannot both be set")
+			}
+			if len(c.Data) > MaxChunkBytes || len(c.Zstd) > MaxChunkBytes {
+				return invalidItem(i, "chunk", "data", "larger than %d bytes", MaxChunkBytes)
 			}
 		case it.Command != nil:
 			c := it.Command
@@ -400,6 +408,14 @@ func (a *applier) apply(ctx context.Context, i int, it wire.Item) error {
 		if err != nil {
 			return err
 		}
+		text, comp := c.Data, c.Zstd
+		if len(comp) > 0 {
+			b, err := zdecChunk.DecodeAll(comp, nil)
+			if err != nil {
+				return invalidItem(i, "chunk", "zstd", "is not a zstd frame of at most %d bytes: %v", MaxChunkBytes, err)
+			}
+			text = string(b)
+		}
 		if c.Index <= ss.lastIndex {
 			var stored string
 			err := tx.queryRow(ctx, `SELECT hash FROM rec_chunks WHERE session_id = ? AND idx = ?`, c.SessionID, c.Index).Scan(&stored)
@@ -407,29 +423,31 @@ func (a *applier) apply(ctx context.Context, i int, it wire.Item) error {
 				// The same chunk resent in another batch: fine if identical.
 				var prev string
 				_ = tx.queryRow(ctx, `SELECT hash FROM rec_chunks WHERE session_id = ? AND idx < ? ORDER BY idx DESC LIMIT 1`, c.SessionID, c.Index).Scan(&prev)
-				if chainHash(prev, []byte(c.Data)) == stored {
+				if chainHash(prev, []byte(text)) == stored {
 					return nil
 				}
 			}
 			return invalidItem(i, "chunk", "index", "chunk %d arrives after chunk %d: chunks must arrive in order, once", c.Index, ss.lastIndex)
 		}
-		lines, err := ParseChunk(c.Data)
+		lines, err := ParseChunk(text)
 		if err != nil {
 			return invalidItem(i, "chunk", "data", "%v", err)
 		}
-		hash := chainHash(ss.lastHash, []byte(c.Data))
+		hash := chainHash(ss.lastHash, []byte(text))
 		var start, last float64 = ss.lastTime, ss.lastTime
 		if len(lines) > 0 {
 			start = lines[0].Time
 			last = math.Max(ss.lastTime, lines[len(lines)-1].Time)
 		}
-		enc := zenc
-		if len(c.Data) >= 64<<10 {
-			enc = zencLarge // worth the extra time: stored for the retention period
-		}
-		comp := enc.EncodeAll([]byte(c.Data), nil)
+		if len(comp) == 0 {
+			enc := zenc
+			if len(text) >= 64<<10 {
+				enc = zencLarge // worth the extra time: stored for the retention period
+			}
+			comp = enc.EncodeAll([]byte(text), nil)
+		} // else stored as the agent compressed it: it decodes to the text just checked
 		if _, err := tx.exec(ctx, `INSERT INTO rec_chunks (session_id, idx, data, size, hash, redacted, start_time) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			c.SessionID, c.Index, comp, len(c.Data), hash, c.Redacted, start); err != nil {
+			c.SessionID, c.Index, comp, len(text), hash, c.Redacted, start); err != nil {
 			return fmt.Errorf("insert chunk: %w", err)
 		}
 		if _, err := tx.exec(ctx, `UPDATE rec_sessions SET chunks = chunks + 1, last_index = ?, last_hash = ?, last_time = ? WHERE id = ?`,
@@ -557,8 +575,45 @@ func (s *Store) ListRecordedSessions(ctx context.Context, orgID string, f vigil.
 		query += ` AND id IN (SELECT session_id FROM rec_search WHERE ` + s.searchCondition() + ` AND org_id = ?)`
 		args = append(args, s.searchArg(q), orgID)
 	}
-	if f.Before != "" {
-		ts, id, ok := strings.Cut(f.Before, "|")
+	// With a query the index names candidate sessions; a candidate whose chunks hold the
+	// query's words only in their indexed form (indexWord) has no match and is left out, and
+	// the page is filled from the next candidates.
+	var out []vigil.RecordedSession
+	before := f.Before
+	for {
+		page, err := s.sessionsPage(ctx, query, args, before, f.Limit)
+		if err != nil {
+			if q != "" && s.dialect.name() == "sqlite" && strings.Contains(err.Error(), "fts5") {
+				return nil, vigil.Invalid("q", "cannot be searched for")
+			}
+			return nil, err
+		}
+		for _, r := range page {
+			if q != "" {
+				if r.Matches, err = s.SessionMatches(ctx, orgID, r.ID, q); err != nil {
+					return nil, err
+				}
+				if len(r.Matches) == 0 {
+					continue
+				}
+			}
+			out = append(out, r)
+			if len(out) == f.Limit {
+				return out, nil
+			}
+		}
+		if q == "" || len(page) == 0 || len(page) < f.Limit {
+			return out, nil
+		}
+		before = SessionCursor(page[len(page)-1])
+	}
+}
+
+// sessionsPage runs a session listing's query for up to limit sessions after the cursor.
+func (s *Store) sessionsPage(ctx context.Context, query string, args []any, before string, limit int) ([]vigil.RecordedSession, error) {
+	args = slices.Clone(args)
+	if before != "" {
+		ts, id, ok := strings.Cut(before, "|")
 		t, err := strconv.ParseInt(ts, 10, 64)
 		if !ok || err != nil {
 			return nil, vigil.Invalid("cursor", "is not a cursor this server issued")
@@ -567,35 +622,21 @@ func (s *Store) ListRecordedSessions(ctx context.Context, orgID string, f vigil.
 		args = append(args, t, t, id)
 	}
 	query += ` ORDER BY started_at DESC, id DESC LIMIT ?`
-	args = append(args, f.Limit)
+	args = append(args, limit)
 	rows, err := s.query(ctx, query, args...)
 	if err != nil {
-		if q != "" && s.dialect.name() == "sqlite" && strings.Contains(err.Error(), "fts5") {
-			return nil, vigil.Invalid("q", "cannot be searched for")
-		}
 		return nil, fmt.Errorf("list sessions: %w", err)
 	}
+	defer rows.Close()
 	var out []vigil.RecordedSession
 	for rows.Next() {
 		r, err := scanSession(rows)
 		if err != nil {
-			rows.Close()
 			return nil, err
 		}
 		out = append(out, r)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if q != "" {
-		for i := range out {
-			if out[i].Matches, err = s.SessionMatches(ctx, orgID, out[i].ID, q); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // ListSessionCommands lists a session's commands in recording order, after

@@ -311,3 +311,60 @@ func TestIngestRefusesUnstorableText(t *testing.T) {
 		}
 	})
 }
+
+// Chunks an agent compressed (wire.Chunk.Zstd) are checked as text, hash-chained over the
+// text, stored as sent and read back as the text; a chunk that is both, neither a zstd frame
+// nor small enough once decompressed, or not event lines inside is refused whole.
+func TestIngestCompressedChunks(t *testing.T) {
+	enc, _ := zstd.NewWriter(nil)
+	z := func(s string) []byte { return enc.EncodeAll([]byte(s), nil) }
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		h, _ := enrolAgent(t, s, "Org A", "web1")
+		if st := store.WireSettings(vigil.MonitoringSettings{}); !st.ZstdChunks {
+			t.Fatal("settings do not offer compressed chunks")
+		}
+		zchunk := func(id string, idx int, data string) wire.Item {
+			return wire.Item{Chunk: &wire.Chunk{SessionID: id, Index: idx, Zstd: z(data)}}
+		}
+		// The same session sent as text and compressed (one chunk each way) ends up the same.
+		mustApply(t, s, h.ID, batch(1, start("plain", "alice"), chunk("plain", 0, chunk0), chunk("plain", 1, chunk1), end("plain", 2)))
+		mustApply(t, s, h.ID, batch(2, start("zipped", "alice"), zchunk("zipped", 0, chunk0), chunk("zipped", 1, chunk1), end("zipped", 2)))
+		// Resending a stored compressed chunk in a later batch is accepted as the same chunk.
+		mustApply(t, s, h.ID, batch(3, zchunk("zipped", 1, chunk1)))
+		for _, id := range []string{"plain", "zipped"} {
+			var all strings.Builder
+			if err := s.SessionChunks(ctx, h.OrgID, id, func(_ int, d []byte) error { all.Write(d); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if all.String() != chunk0+chunk1 {
+				t.Errorf("%s: chunks = %q", id, all.String())
+			}
+		}
+		vp, err1 := s.VerifySession(ctx, h.OrgID, "plain")
+		vz, err2 := s.VerifySession(ctx, h.OrgID, "zipped")
+		if err1 != nil || err2 != nil || !vp.OK || !vz.OK || vp.FinalHash != vz.FinalHash {
+			t.Fatalf("verify plain %+v %v, zipped %+v %v", vp, err1, vz, err2)
+		}
+		if ss, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: "nginx", Limit: 5}); err != nil || len(ss) != 2 {
+			t.Fatalf("search = %d sessions, %v; want both", len(ss), err)
+		}
+		huge := strings.Repeat(`[0.1, "o", "`+strings.Repeat("y", 1000)+`"]`+"\n", 5000) // 5 MB of text
+		for name, it := range map[string]wire.Item{
+			"both":      {Chunk: &wire.Chunk{SessionID: "bad", Index: 0, Data: chunk0, Zstd: z(chunk0)}},
+			"not zstd":  {Chunk: &wire.Chunk{SessionID: "bad", Index: 0, Zstd: []byte("not a frame")}},
+			"too large": zchunk("bad", 0, huge),
+			"not lines": zchunk("bad", 0, "hello\n"),
+			"not utf8":  zchunk("bad", 0, "[0.1, \"o\", \"\xff\"]\n"),
+			"truncated": {Chunk: &wire.Chunk{SessionID: "bad", Index: 0, Zstd: z(chunk0)[:10]}},
+		} {
+			_, err := s.ApplyBatch(ctx, h.ID, batch(10, start("bad", "alice"), it))
+			if vigil.ErrorCode(err) != vigil.EInvalid {
+				t.Errorf("%s: %v, want invalid", name, err)
+			}
+		}
+		if _, err := s.GetRecordedSession(ctx, h.OrgID, "bad"); vigil.ErrorCode(err) != vigil.ENotFound {
+			t.Errorf("a refused batch left its session: %v", err)
+		}
+	})
+}

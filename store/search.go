@@ -72,17 +72,53 @@ func lowerWord(w string) string {
 	return w
 }
 
-// NormalizeSearchText turns text into what the index holds and what a query
-// is matched against: its words, lowercased, separated by single spaces.
+// NormalizeSearchText turns text into the words a query is matched against:
+// lowercased, separated by single spaces.
 func NormalizeSearchText(s string) string {
+	return joinWords(s, func(w string) string { return w })
+}
+
+// indexText turns text into what the index holds: its words in their
+// indexed form (indexWord).
+func indexText(s string) string {
+	return joinWords(s, indexWord)
+}
+
+func joinWords(s string, form func(string) string) string {
 	var b strings.Builder
 	words(s, func(w string, _ int) {
 		if b.Len() > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(w)
+		b.WriteString(form(w))
 	})
 	return b.String()
+}
+
+// indexedDigitWord is how many characters of a word with a digit in it the
+// index keeps.
+const indexedDigitWord = 4
+
+// indexWord is the form in which a word is indexed and looked up: a word
+// with a digit in it (a number, an address, a hash, an id) is cut to its
+// first indexedDigitWord characters. Terminal output can hold millions of
+// such words, each different from the last (seq, counters, request ids):
+// kept whole they made the index many times the size of the compressed
+// recording. Cut, the index still says which chunks may hold the word, and
+// reading those chunks back, which a search does anyway to find the line
+// and its offset, keeps only the true matches (chunkMatches, lineMatches).
+func indexWord(w string) string {
+	if utf8.RuneCountInString(w) <= indexedDigitWord || !strings.ContainsAny(w, "0123456789") {
+		return w
+	}
+	n := 0
+	for i := range w {
+		if n == indexedDigitWord {
+			return w[:i]
+		}
+		n++
+	}
+	return w
 }
 
 // outputText returns the plain text (ANSI stripped) of a chunk's output
@@ -135,6 +171,7 @@ func searchRows(lines []CastLine) []searchRow {
 		clear(seen)
 	}
 	words(text, func(w string, pos int) {
+		w = indexWord(w)
 		if _, ok := seen[w]; ok {
 			return
 		}
@@ -161,7 +198,7 @@ func (tx *Tx) index(ctx context.Context, sessionID, orgID, kind string, offset f
 	if tx.s.dialect.name() == "postgres" {
 		q = `INSERT INTO rec_search (session_id, org_id, kind, offset_s, chunk_idx, text, tsv) VALUES (?, ?, ?, ?, ?, ?, strip(to_tsvector('simple', ?)))`
 	}
-	if _, err := tx.exec(ctx, q, sessionID, orgID, kind, offset, chunk, shown, NormalizeSearchText(text)); err != nil {
+	if _, err := tx.exec(ctx, q, sessionID, orgID, kind, offset, chunk, shown, indexText(text)); err != nil {
 		return fmt.Errorf("index session text: %w", err)
 	}
 	return nil
@@ -195,6 +232,7 @@ func (s *Store) searchCondition() string {
 func (s *Store) searchArg(q string) string {
 	var parts []string
 	words(q, func(w string, _ int) {
+		w = indexWord(w)
 		if s.dialect.name() == "postgres" {
 			parts = append(parts, w)
 		} else {
@@ -286,23 +324,27 @@ func (s *Store) chunkMatches(ctx context.Context, sessionID string, idx int, row
 	}
 	var out []vigil.SearchMatch
 	var some *vigil.SearchMatch
+	found := make([]bool, len(phrases)) // each phrase is on some line of the chunk
 	for _, l := range textLines(lines) {
 		if lineMatches(l.Text, phrases) {
 			out = append(out, l)
 			if len(out) == maxMatches {
 				break
 			}
-		} else if some == nil {
-			for _, p := range phrases {
-				if lineMatches(l.Text, [][]string{p}) {
-					m := vigil.SearchMatch{Offset: rowOffset, Text: l.Text}
-					some = &m
-					break
+			continue
+		}
+		for i, p := range phrases {
+			if !found[i] && lineMatches(l.Text, [][]string{p}) {
+				found[i] = true
+				if some == nil {
+					some = &vigil.SearchMatch{Offset: rowOffset, Text: l.Text}
 				}
 			}
 		}
 	}
-	if len(out) == 0 && some != nil {
+	// The index only says the chunk may hold the words (indexWord): when
+	// some are not in it after all, the chunk does not match.
+	if len(out) == 0 && some != nil && !slices.Contains(found, false) {
 		out = append(out, *some)
 	}
 	return out, nil
@@ -346,7 +388,9 @@ func (s *Store) SessionMatches(ctx context.Context, orgID, id, q string) ([]vigi
 	seen := map[int]bool{}
 	for _, h := range hits {
 		if h.chunk < 0 {
-			out = append(out, vigil.SearchMatch{Offset: h.offset, Text: h.text})
+			if lineMatches(h.text, phrases) { // a command: its text is the row's
+				out = append(out, vigil.SearchMatch{Offset: h.offset, Text: h.text})
+			}
 			continue
 		}
 		if seen[h.chunk] {

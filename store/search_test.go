@@ -70,6 +70,80 @@ func TestSearchOutputPerChunk(t *testing.T) {
 	})
 }
 
+// Words with a digit in them are indexed by their first four characters, so seq's millions
+// of numbers do not each cost an index entry; a search still only returns true matches,
+// because the chunks and commands the index names are read back and checked, and a page of
+// sessions is filled from further candidates when some turn out not to match.
+func TestSearchDigitWords(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		h, _ := enrolAgent(t, s, "Org A", "web1")
+		// Sessions n1..n5 each print a different number that starts 1234; only n2 holds
+		// 1234567 (and only n4 runs a command with it).
+		nums := map[string]string{"n1": "1234000", "n2": "1234567", "n3": "1234111", "n4": "1234222", "n5": "1234333"}
+		seq := uint64(0)
+		for _, id := range []string{"n1", "n2", "n3", "n4", "n5"} {
+			seq++
+			items := []wire.Item{start(id, "alice"),
+				chunk(id, 0, "[0.5, \"o\", \"$ seq\\r\\n"+nums[id]+"\\r\\nip 10.0.0.5 sha 9f86d081884c7d65\\r\\n\"]\n")}
+			if id == "n4" {
+				items = append(items, command(id, "kill -9 1234567", 2.0))
+			} else {
+				items = append(items, command(id, "kill -9 1234999", 2.0))
+			}
+			items = append(items, end(id, 1))
+			mustApply(t, s, h.ID, batch(seq, items...))
+		}
+		tests := []struct {
+			q    string
+			want []string // sessions, newest first
+			text string   // the first match's text, in the first session
+		}{
+			{"1234567", []string{"n4", "n2"}, ""},
+			{"1234000", []string{"n1"}, "1234000"},
+			{"1234568", nil, ""},
+			{"kill 1234567", []string{"n4"}, "kill -9 1234567"},
+			{"9f86d081884c7d65", []string{"n5", "n4", "n3", "n2", "n1"}, "ip 10.0.0.5 sha 9f86d081884c7d65"},
+			{"9f86d081884c7d66", nil, ""},
+			{"10.0.0.5", []string{"n5", "n4", "n3", "n2", "n1"}, ""},
+			{"10.0.0.6", nil, ""},
+		}
+		for _, tt := range tests {
+			ss, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: tt.q, Limit: 10})
+			if err != nil {
+				t.Fatalf("search %q: %v", tt.q, err)
+			}
+			var got []string
+			for _, r := range ss {
+				got = append(got, r.ID)
+				if len(r.Matches) == 0 {
+					t.Errorf("search %q: session %s without a match", tt.q, r.ID)
+				}
+			}
+			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+				t.Errorf("search %q = %v, want %v", tt.q, got, tt.want)
+			}
+			if tt.text != "" && len(ss) > 0 && ss[0].Matches[0].Text != tt.text {
+				t.Errorf("search %q: first match %+v, want text %q", tt.q, ss[0].Matches[0], tt.text)
+			}
+		}
+		// A page of one: the newest candidate (n5) does not match, the page is filled from the
+		// next ones and the cursor goes on from there.
+		p1, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: "1234567", Limit: 1})
+		if err != nil || len(p1) != 1 || p1[0].ID != "n4" {
+			t.Fatalf("first page = %+v, %v; want n4", p1, err)
+		}
+		p2, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: "1234567", Limit: 1, Before: store.SessionCursor(p1[0])})
+		if err != nil || len(p2) != 1 || p2[0].ID != "n2" {
+			t.Fatalf("second page = %+v, %v; want n2", p2, err)
+		}
+		p3, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: "1234567", Limit: 1, Before: store.SessionCursor(p2[0])})
+		if err != nil || len(p3) != 0 {
+			t.Fatalf("third page = %+v, %v; want none", p3, err)
+		}
+	})
+}
+
 func TestNormalizeSearchText(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{

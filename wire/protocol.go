@@ -101,6 +101,9 @@ type Settings struct {
 	Redact           []string `json:"redact"`      // regular expressions (RE2) masked in output before it leaves the host
 	FailClosed       bool     `json:"fail_closed"` // refuse sessions that cannot be recorded
 	Shell            string   `json:"shell"`       // the real shell when the recorder is given none
+	// ZstdChunks says the server accepts chunks compressed by the agent (Chunk.Zstd). An
+	// older server does not send it, and is sent chunks as text.
+	ZstdChunks bool `json:"zstd_chunks,omitempty"`
 }
 
 // Heartbeat tells the server the agent is alive.
@@ -199,7 +202,12 @@ type Chunk struct {
 	SessionID string `json:"session_id"`
 	Index     int    `json:"index"`
 	Data      string `json:"data"`
-	Redacted  bool   `json:"redacted,omitempty"` // something in it was masked at capture
+	// Zstd holds the event lines compressed as one zstd frame instead of Data (which is
+	// then empty), once the server's settings say it accepts them (Settings.ZstdChunks):
+	// a heavy session's output then crosses the spool, the network and the server's
+	// decoder at a tenth of its size or less. The hash chain is over the text.
+	Zstd     []byte `json:"zstd,omitempty"`
+	Redacted bool   `json:"redacted,omitempty"` // something in it was masked at capture
 }
 
 // Command is one command line of a recorded session, from its OSC 133

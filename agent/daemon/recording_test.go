@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/vigilhq/vigil/agent/osc133"
 	"github.com/vigilhq/vigil/agent/redact"
 	"github.com/vigilhq/vigil/wire"
@@ -30,6 +32,7 @@ func BenchmarkRecordingHeavyOutput(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		rec.compress = true // as with a server that accepts compressed chunks
 		for p := data; len(p) > 0; {
 			n := min(len(p), 256<<10)
 			if err := rec.output(time.Millisecond, p[:n]); err != nil {
@@ -75,5 +78,60 @@ func TestRecordingLost(t *testing.T) {
 	want := `[2.0, "m", "vigil: 4096 bytes of output were not recorded (the agent fell behind)"]`
 	if i, j, k := strings.Index(all, "before"), strings.Index(all, want), strings.Index(all, "after"); i < 0 || j < i || k < j {
 		t.Errorf("recording %q: want the marker %s between the output", all, want)
+	}
+}
+
+// With the server's consent (Settings.ZstdChunks) chunks go out compressed: the same chunks,
+// cut at the same places, each a zstd frame of the text that would otherwise be sent.
+func TestRecordingCompressedChunks(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	for i := 1; i <= 100000; i++ { // about 600 KiB: three chunks
+		out.WriteString(strconv.Itoa(i) + "\r\n")
+	}
+	record := func(compress bool) []*wire.Chunk {
+		var chunks []*wire.Chunk
+		rec, err := newRecording("s", time.Now(), false, false, "", nil, func(items ...wire.Item) error {
+			for _, it := range items {
+				if it.Chunk != nil {
+					chunks = append(chunks, it.Chunk)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec.compress = compress
+		for p := out.Bytes(); len(p) > 0; {
+			n := min(len(p), 4096)
+			if err := rec.output(time.Millisecond, p[:n]); err != nil {
+				t.Fatal(err)
+			}
+			p = p[n:]
+		}
+		if err := rec.end(time.Now(), nil); err != nil {
+			t.Fatal(err)
+		}
+		return chunks
+	}
+	plain, zipped := record(false), record(true)
+	if len(plain) < 2 || len(plain) != len(zipped) {
+		t.Fatalf("%d plain chunks, %d compressed", len(plain), len(zipped))
+	}
+	dec, _ := zstd.NewReader(nil)
+	var sent, text int
+	for i, z := range zipped {
+		if z.Data != "" || len(z.Zstd) == 0 || z.Index != plain[i].Index {
+			t.Fatalf("chunk %d: %+v", i, z)
+		}
+		got, err := dec.DecodeAll(z.Zstd, nil)
+		if err != nil || string(got) != plain[i].Data {
+			t.Fatalf("chunk %d does not decompress to the text: %v", i, err)
+		}
+		sent, text = sent+len(z.Zstd), text+len(got)
+	}
+	if sent*8 > text {
+		t.Errorf("compressed %d bytes to %d: expected at least 8:1 on seq's output", text, sent)
 	}
 }

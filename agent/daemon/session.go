@@ -138,6 +138,7 @@ func (d *Daemon) serve(ctx context.Context, conn *net.UnixConn) {
 		d.log.Error("session", "err", err)
 		return
 	}
+	rec.compress = settings.ZstdChunks
 	welcome.OK, welcome.SessionID = true, id
 	live := &liveSession{id: id, user: peer.User, conn: conn, ended: make(chan struct{})}
 	// Known before the recorder hears of it, so an instruction that follows

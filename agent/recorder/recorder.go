@@ -133,7 +133,7 @@ const (
 // written to the daemon on the terminal's path: a writer goroutine sends the queue, merging
 // consecutive output into larger frames.
 type session struct {
-	conn   net.Conn
+	conn   io.ReadWriteCloser
 	start  time.Time
 	lost   chan struct{} // closed when the daemon goes away
 	saved  chan struct{} // closed when the daemon confirms it spooled the session's end
@@ -159,7 +159,7 @@ type session struct {
 	later   *time.Timer // wakes the writer for a little output
 }
 
-func newSession(conn net.Conn, start time.Time) *session {
+func newSession(conn io.ReadWriteCloser, start time.Time) *session {
 	s := &session{conn: conn, start: start, lost: make(chan struct{}), saved: make(chan struct{}), done: make(chan struct{}), killed: make(chan struct{})}
 	s.cond = sync.NewCond(&s.mu)
 	s.wake = make(chan struct{}, 1)
@@ -498,7 +498,7 @@ func Run(cfg Config) int {
 			return refuse(welcome.Error)
 		}
 	default:
-		s = newSession(conn, time.Unix(0, hello.Started))
+		s = newSession(blocking(conn), time.Unix(0, hello.Started))
 		recordInput = welcome.RecordInput
 	}
 	failClosed := settings.FailClosed || (err == nil && welcome.FailClosed)
