@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -69,19 +70,23 @@ func ParseChunk(data string) ([]CastLine, error) {
 		if strings.TrimSpace(line) == "" {
 			return nil, fmt.Errorf("line %d is empty", n)
 		}
-		var raw []json.RawMessage
-		if err := json.Unmarshal([]byte(line), &raw); err != nil || len(raw) != 3 {
+		// Decoded straight into the line's fields (a slice of pointers): one pass to check
+		// the JSON and one to decode it, where an array of raw values and then each value
+		// took four over a heavy session's output.
+		var l CastLine
+		tuple := []any{&l.Time, &l.Code, &l.Data}
+		if err := json.Unmarshal([]byte(line), &tuple); err != nil || len(tuple) != 3 {
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) {
+				return nil, fmt.Errorf("line %d: [time, code, data] must be a number and two strings, not %s", n, te.Value)
+			}
 			return nil, fmt.Errorf("line %d is not a JSON array [time, code, data]", n)
 		}
-		var l CastLine
-		if err := json.Unmarshal(raw[0], &l.Time); err != nil || l.Time < 0 || math.IsInf(l.Time, 0) || math.IsNaN(l.Time) {
+		if l.Time < 0 || math.IsInf(l.Time, 0) || math.IsNaN(l.Time) {
 			return nil, fmt.Errorf("line %d: time must be a number of seconds, 0 or more", n)
 		}
-		if err := json.Unmarshal(raw[1], &l.Code); err != nil || l.Code == "" || len(l.Code) > 8 {
+		if l.Code == "" || len(l.Code) > 8 {
 			return nil, fmt.Errorf("line %d: code must be a short string", n)
-		}
-		if err := json.Unmarshal(raw[2], &l.Data); err != nil {
-			return nil, fmt.Errorf("line %d: data must be a string", n)
 		}
 		out = append(out, l)
 	}

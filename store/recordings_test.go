@@ -368,3 +368,35 @@ func TestIngestCompressedChunks(t *testing.T) {
 		}
 	})
 }
+
+func TestParseChunk(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{ // "" when the chunk is fine, else part of the error
+		"[0.5, \"o\", \"hi\"]\n[1, \"m\", \"ls\"]\n": "",
+		"[0.5, \"o\", \"\\u001b[0m\"]":               "",
+		"[0.5, \"o\", null]\n":                       "", // as encoding/json reads null into a string: empty
+		"[0.5, \"o\", \"hi\", 4]\n":                  "line 1 is not a JSON array",
+		"[0.5, \"o\"]\n":                             "line 1 is not a JSON array",
+		"{}\n":                                       "must be a number and two strings",
+		"[\"x\", \"o\", \"hi\"]\n":                   "must be a number and two strings",
+		"[0.5, 3, \"hi\"]\n":                         "must be a number and two strings",
+		"[0.5, \"o\", 3]\n":                          "must be a number and two strings",
+		"[1e400, \"o\", \"a\"]\n":                    "must be a number and two strings",
+		"[0.5, \"o\", \"a\"]\n[-1, \"o\", \"a\"]\n":  "line 2: time must be a number of seconds",
+		"[0.5, \"\", \"a\"]\n":                       "code must be a short string",
+		"[0.5, \"o\", \"a\"]\n\n":                    "line 2 is empty",
+		"[0.5, \"o\", \"\xff\"]\n":                   "not valid UTF-8",
+	} {
+		lines, err := store.ParseChunk(in)
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("ParseChunk(%q) = %v", in, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("ParseChunk(%q) = %+v, %v; want an error with %q", in, lines, err, want)
+		}
+	}
+	lines, err := store.ParseChunk("[0.5, \"o\", \"a\\r\\n\"]\n[2.25, \"r\", \"80x24\"]\n")
+	if err != nil || len(lines) != 2 || lines[0] != (store.CastLine{Time: 0.5, Code: "o", Data: "a\r\n"}) || lines[1].Time != 2.25 || lines[1].Data != "80x24" {
+		t.Errorf("lines = %+v, %v", lines, err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/vigilhq/vigil"
 	"github.com/vigilhq/vigil/store"
 	"github.com/vigilhq/vigil/store/storetest"
@@ -195,7 +196,7 @@ func FuzzStripANSI(f *testing.F) {
 }
 
 // BenchmarkIngestHeavyOutput stores the chunks of a heavy-output session (seq on a terminal,
-// as the agent cuts it: 256 KiB chunks of 4 KiB output events) and indexes them.
+// as the agent cuts and compresses it: 256 KiB chunks of 4 KiB output events) and indexes them.
 func BenchmarkIngestHeavyOutput(b *testing.B) {
 	s := storetest.OpenSQLite(b)
 	o, err := s.CreateOrg(sysCtx, "Org A")
@@ -229,6 +230,12 @@ func BenchmarkIngestHeavyOutput(b *testing.B) {
 		}
 		chunks = append(chunks, sb.String())
 	}
+	// Compressed on the host, as the agent sends them to a server that accepts that.
+	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest))
+	var zchunks [][]byte
+	for _, c := range chunks {
+		zchunks = append(zchunks, enc.EncodeAll([]byte(c), nil))
+	}
 	b.SetBytes(raw)
 	b.ReportAllocs()
 	seq := uint64(0)
@@ -236,8 +243,8 @@ func BenchmarkIngestHeavyOutput(b *testing.B) {
 		id := "bench-" + strconv.Itoa(i)
 		seq++
 		items := []wire.Item{start(id, "alice")}
-		for k, c := range chunks {
-			items = append(items, chunk(id, k, c))
+		for k, c := range zchunks {
+			items = append(items, wire.Item{Chunk: &wire.Chunk{SessionID: id, Index: k, Zstd: c}})
 		}
 		if _, err := s.ApplyBatch(context.Background(), h.ID, batch(seq, items...)); err != nil {
 			b.Fatal(err)

@@ -122,6 +122,8 @@ const (
 	// after it was queued.
 	writeSoon  = 64 << 10
 	writeDelay = 5 * time.Millisecond
+	// heavyQuiet is how long output must stay below writeSoon before it counts as light again.
+	heavyQuiet = 50 * time.Millisecond
 	// writeBatch is about how much the writer takes from the queue at a time.
 	writeBatch = 1 << 20
 	// coalesce is how far apart in time two reads of output may be and still share a frame
@@ -156,7 +158,10 @@ type session struct {
 	closed  bool
 	free    [][]byte // sent full-size frames, for reuse: less for the collector to do
 	wake    chan struct{}
-	later   *time.Timer // wakes the writer for a little output
+	later   *time.Timer   // wakes the writer for a little output
+	heavy   bool          // output is heavy: the flusher, not later, sends what is left
+	burst   time.Duration // stamp of the last output that woke the writer at writeSoon
+	heavyOn chan struct{} // starts the flusher
 }
 
 func newSession(conn io.ReadWriteCloser, start time.Time) *session {
@@ -165,6 +170,8 @@ func newSession(conn io.ReadWriteCloser, start time.Time) *session {
 	s.wake = make(chan struct{}, 1)
 	s.later = time.AfterFunc(time.Hour, s.wakeWriter)
 	s.later.Stop()
+	s.heavyOn = make(chan struct{}, 1)
+	go s.flusher()
 	go s.writer()
 	// After the welcome the daemon sends a Welcome that is not OK to withdraw the session
 	// (a response action ends it), and the End that confirms the session is spooled;
@@ -380,10 +387,45 @@ func (s *session) stamped(typ byte, data []byte) {
 	switch {
 	case s.queued >= writeSoon:
 		s.wakeWriter()
-	case wasEmpty:
+		s.burst = t
+		if !s.heavy {
+			s.heavy = true
+			s.later.Stop()
+			select {
+			case s.heavyOn <- struct{}{}:
+			default:
+			}
+		}
+	case wasEmpty && !s.heavy:
 		// A little output (typing, a prompt) is sent a moment later, so neither the writer
 		// nor the daemon runs while the user waits for a keystroke's echo.
 		s.later.Reset(writeDelay)
+	}
+}
+
+// flusher sends what heavy output leaves queued below writeSoon, every writeDelay while the
+// output is heavy, and hands back to the timer once it has been below writeSoon for
+// heavyQuiet. It waits in a blocking nanosleep rather than on a runtime timer: while a timer
+// is pending the runtime parks idle threads in the network poller, and under heavy output,
+// where the timer was set again after every write, that cost the recorder more CPU than the
+// copying (each read of the terminal that blocked went through the poller).
+func (s *session) flusher() {
+	ts := syscall.NsecToTimespec(int64(writeDelay))
+	for {
+		select {
+		case <-s.heavyOn:
+		case <-s.done:
+			return
+		}
+		for over := false; !over; {
+			_ = syscall.Nanosleep(&ts, nil)
+			s.mu.Lock()
+			if over = time.Since(s.start)-s.burst >= heavyQuiet; over {
+				s.heavy = false
+			}
+			s.mu.Unlock()
+			s.wakeWriter()
+		}
 	}
 }
 

@@ -237,11 +237,12 @@ func cmdShell(args []string, login bool, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "vigil-agent shell: unexpected argument %q\n", fs.Arg(0))
 		return 1
 	}
-	// The recorder only moves bytes between terminals and a socket: with one P the runtime
-	// does not wake a second thread to look for work after every read of a busy terminal,
-	// which under heavy output cost more CPU than the copying (GOMAXPROCS, if set, wins).
+	// The recorder moves bytes between terminals and a socket: two Ps are enough, one for the
+	// terminal's copy loop, which then keeps its P across a blocking read, and one for the
+	// rest; more only add threads spinning for work after every read of a busy terminal
+	// (GOMAXPROCS, if set, wins).
 	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(1)
+		runtime.GOMAXPROCS(min(2, runtime.NumCPU()))
 	}
 	return recorder.Run(recorder.Config{
 		Data: *data, Shell: *shell, Command: *command, Login: login,
