@@ -34,6 +34,8 @@
 # production: it runs here at nice 19 (SERVER_NICE=0 bench/recording.sh to
 # run it at normal priority), so its ingest yields the two cores to the
 # session while the session runs. Its CPU is measured all the same and shown.
+# SERVER_AWAY=1 stops it (SIGSTOP) for the length of the session instead: what
+# the monitored host pays alone, the agent spooling and uploading afterwards.
 #
 # Usage: bench/recording.sh [N]      (run from the module root; root or sudo
 # for apt-get when a tool is missing)
@@ -50,7 +52,7 @@ PORT=${VIGIL_BENCH_PORT:-18093}
 SERVER_PID="" DAEMON_PID=""
 cleanup() {
 	[ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null || true
-	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+	[ -n "$SERVER_PID" ] && { kill -CONT "$SERVER_PID"; kill "$SERVER_PID"; } 2>/dev/null || true
 	wait 2>/dev/null || true
 	[ -n "${KEEP:-}" ] && echo "kept $WORK" >&2 || rm -rf "$WORK"
 }
@@ -164,7 +166,11 @@ hwm() { awk '/^VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 	if [ -n "$rp" ]; then k=$(hwm "$rp"); [ "${k:-0}" -gt "$rss" ] && { rss=$k; echo "$rss" >"$WORK/recorder.hwm"; }; fi
 	sleep 0.05; done ) &
 SAMPLER=$!
+# SERVER_AWAY=1: the server is stopped (SIGSTOP) while the session runs, as if it
+# were on another machine or unreachable: the agent spools and uploads once it is back.
+[ -n "${SERVER_AWAY:-}" ] && kill -STOP "$SERVER_PID"
 measure vigil "VIGIL_AGENT_DATA=$ADATA $AGENT shell --shell /bin/bash -c '$WORKLOAD'"
+[ -n "${SERVER_AWAY:-}" ] && kill -CONT "$SERVER_PID"
 # Wait until the server holds the whole session: ended, every chunk stored.
 T0=$(date +%s.%N)
 for _ in $(seq 1 ${VIGIL_BENCH_WAIT:-1200}); do
@@ -211,6 +217,6 @@ echo "vigil: stored ${BYTES[vigil]} bytes = $(ratio "${BYTES[vigil]}" "$GZ_BYTES
 echo "vigil: spool peak $SPOOL_PEAK bytes (deleted once acknowledged); the server's data folder grew by $FOLDER_GROWTH bytes"
 echo "vigil: background CPU: daemon ${VIGIL_DAEMON_CPU}s, server ${VIGIL_SERVER_CPU}s; whole session on the server ${UPLOAD_LAG}s after the shell exited ($SESSION_OK)"
 echo "vigil: peak resident memory (VmHWM): recorder ${RECORDER_HWM} kB, daemon ${DAEMON_HWM} kB; output the recorder could not queue (Lost frames): $LOST"
-echo "vigil: server at nice ${SERVER_NICE:-19}"
+echo "vigil: server at nice ${SERVER_NICE:-19}${SERVER_AWAY:+, stopped while the session ran (SERVER_AWAY)}"
 want asciinema && { [ "$HAVE_ASCIINEMA" = 1 ] || echo "asciinema: n/a (could not be installed)"; }
 want tlog && { [ "$HAVE_TLOG" = 1 ] || echo "tlog: n/a (could not be installed or did not run)"; }

@@ -87,3 +87,66 @@ func TestQueueOverflow(t *testing.T) {
 		}
 	}
 }
+
+// Output below writeSoon still reaches the daemon while the session runs: a little (typing, a
+// prompt) after writeDelay by the timer, more (the tail of heavy output) from the flusher, and
+// output goes back to the timer once it has been light for heavyQuiet.
+func TestQueueFlushesWhatIsLeft(t *testing.T) {
+	t.Parallel()
+	rec, daemon := net.Pipe()
+	s := newSession(rec, time.Now())
+	frames := make(chan int, 16)
+	go func() {
+		for {
+			f, err := frame.Read(daemon)
+			if err != nil {
+				return
+			}
+			if f.Type == frame.TypeEnd {
+				_ = frame.Write(daemon, frame.TypeEnd, nil)
+				return
+			}
+			if _, data, err := frame.Unstamp(f.Payload); err == nil && f.Type == frame.TypeOutput {
+				frames <- len(data)
+			}
+		}
+	}()
+	received := func(what string, want int) {
+		t.Helper()
+		got := 0
+		deadline := time.After(2 * time.Second)
+		for got < want {
+			select {
+			case n := <-frames:
+				got += n
+			case <-deadline:
+				t.Fatalf("%s: %d of %d bytes reached the daemon while the session runs", what, got, want)
+			}
+		}
+	}
+	heavy := func() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.heavy }
+	for _, tt := range []struct {
+		what  string
+		size  int
+		heavy bool
+	}{
+		{"a keystroke", 1, false},
+		{"the tail of heavy output", writeSoon - 1, true},
+		{"a prompt after it", 20, false},
+	} {
+		if !tt.heavy {
+			// Light again after heavyQuiet without much output.
+			for end := time.Now().Add(2 * time.Second); heavy() && time.Now().Before(end); {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		s.stamped(frame.TypeOutput, bytes.Repeat([]byte("y"), tt.size))
+		if got := heavy(); got != tt.heavy {
+			t.Errorf("%s: heavy = %v, want %v", tt.what, got, tt.heavy)
+		}
+		received(tt.what, tt.size)
+	}
+	if !s.finish(0) {
+		t.Fatal("the session was not confirmed")
+	}
+}

@@ -122,8 +122,10 @@ const (
 	// after it was queued.
 	writeSoon  = 64 << 10
 	writeDelay = 5 * time.Millisecond
-	// heavyQuiet is how long output must stay below writeSoon before it counts as light again.
-	heavyQuiet = 50 * time.Millisecond
+	// Output is heavy once heavyQueued bytes wait for the writer (more than typing or a
+	// prompt), and light again when that has not happened for heavyQuiet.
+	heavyQueued = 4 << 10
+	heavyQuiet  = 50 * time.Millisecond
 	// writeBatch is about how much the writer takes from the queue at a time.
 	writeBatch = 1 << 20
 	// coalesce is how far apart in time two reads of output may be and still share a frame
@@ -160,7 +162,7 @@ type session struct {
 	wake    chan struct{}
 	later   *time.Timer   // wakes the writer for a little output
 	heavy   bool          // output is heavy: the flusher, not later, sends what is left
-	burst   time.Duration // stamp of the last output that woke the writer at writeSoon
+	burst   time.Duration // stamp of the last output that left heavyQueued or more queued
 	heavyOn chan struct{} // starts the flusher
 }
 
@@ -384,9 +386,7 @@ func (s *session) stamped(typ byte, data []byte) {
 		s.grow, s.last = typ == frame.TypeOutput, t
 		data = data[k:]
 	}
-	switch {
-	case s.queued >= writeSoon:
-		s.wakeWriter()
+	if s.queued >= heavyQueued {
 		s.burst = t
 		if !s.heavy {
 			s.heavy = true
@@ -396,6 +396,10 @@ func (s *session) stamped(typ byte, data []byte) {
 			default:
 			}
 		}
+	}
+	switch {
+	case s.queued >= writeSoon:
+		s.wakeWriter()
 	case wasEmpty && !s.heavy:
 		// A little output (typing, a prompt) is sent a moment later, so neither the writer
 		// nor the daemon runs while the user waits for a keystroke's echo.
@@ -404,8 +408,7 @@ func (s *session) stamped(typ byte, data []byte) {
 }
 
 // flusher sends what heavy output leaves queued below writeSoon, every writeDelay while the
-// output is heavy, and hands back to the timer once it has been below writeSoon for
-// heavyQuiet. It waits in a blocking nanosleep rather than on a runtime timer: while a timer
+// output is heavy, and hands back to the timer once it has been light for heavyQuiet. It waits in a blocking nanosleep rather than on a runtime timer: while a timer
 // is pending the runtime parks idle threads in the network poller, and under heavy output,
 // where the timer was set again after every write, that cost the recorder more CPU than the
 // copying (each read of the terminal that blocked went through the poller).
