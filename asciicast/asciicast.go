@@ -127,12 +127,7 @@ func (w *Writer) WriteEvent(e Event) error {
 	w.buf.WriteString(`, "`)
 	w.buf.WriteString(e.Code)
 	w.buf.WriteString(`", `)
-	enc := json.NewEncoder(&w.buf)
-	enc.SetEscapeHTML(false) // keep terminal output readable: no \u003c for <
-	if err := enc.Encode(e.Data); err != nil {
-		return fmt.Errorf("write asciicast event: %w", err)
-	}
-	w.buf.Truncate(w.buf.Len() - 1) // Encode's newline
+	w.buf.Write(appendString(w.buf.AvailableBuffer(), e.Data))
 	w.buf.WriteString("]\n")
 	if _, err := w.w.Write(w.buf.Bytes()); err != nil {
 		w.err = fmt.Errorf("write asciicast event: %w", err)
@@ -347,4 +342,61 @@ func (j *UTF8Joiner) Flush() []byte {
 	out := append([]byte(nil), j.pending...)
 	j.pending = j.pending[:0]
 	return out
+}
+
+// appendString appends s as a JSON string, escaped exactly as encoding/json escapes it with
+// HTML escaping off (so terminal output stays readable: no \u003c for <): quote, backslash
+// and control characters escaped, invalid UTF-8 as \ufffd, U+2028 and U+2029 escaped. The
+// daemon writes every byte of a session's output through here, and encoding/json's general
+// path (an Encoder per event, reflection, a copy) was a quarter of its CPU under heavy output.
+func appendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
 }

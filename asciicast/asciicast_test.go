@@ -2,6 +2,7 @@ package asciicast
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"math"
@@ -461,6 +462,42 @@ func FuzzRoundTrip(f *testing.F) {
 		// Joined chunks decode exactly as the whole input would have.
 		if want := sanitize(string(data)); out.String() != want {
 			t.Fatalf("output = %q, want %q", out.String(), want)
+		}
+	})
+}
+
+// jsonString is what appendString must match: encoding/json with HTML escaping off.
+func jsonString(t testing.TB, s string) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+var stringSeeds = []string{
+	"", "plain", `quote " and \ backslash`, "\r\n\t\b\f", "\x00\x01\x1f\x7f", "<html> & 'x'",
+	"é€🎉", "bad \xff\xfe \xe2\x82 bytes", "\u2028\u2029 separators", "\x1b[1;31mred\x1b[0m", "\xed\xa0\x80 surrogate",
+}
+
+func TestAppendString(t *testing.T) {
+	t.Parallel()
+	for _, s := range stringSeeds {
+		if got, want := string(appendString(nil, s)), jsonString(t, s); got != want {
+			t.Errorf("appendString(%q) = %s, want %s", s, got, want)
+		}
+	}
+}
+
+func FuzzAppendString(f *testing.F) {
+	for _, s := range stringSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := string(appendString([]byte("x"), s)), "x"+jsonString(t, s); got != want {
+			t.Fatalf("appendString(%q) = %s, want %s", s, got, want)
 		}
 	})
 }
