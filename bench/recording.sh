@@ -23,12 +23,14 @@
 # length(data) of rec_chunks, zstd), its full-text index (the pages of
 # rec_search and its shadow tables or indexes, from SQLite's dbstat) and its
 # command rows. gzip -6 of the raw output is the size reference. The agent's
-# spool (deleted once the server has acknowledged it) is sampled every 50 ms
+# spool (deleted once the server has acknowledged it) is sampled every 250 ms
 # and its peak shown below the table, as is the growth of the server's data
 # folder.
 #
-# Memory: the peak resident set (VmHWM) of the recorder (sampled while it
-# runs) and of the daemon (since it started), from /proc.
+# Memory: the peak resident set of the recorder (the largest among the session's
+# processes, from GNU time's %M) and of the daemon (VmHWM since it started, from
+# /proc). Nothing is sampled often while a tool runs: the spool's size four
+# times a second, with no process started to sleep.
 #
 # The server stands in for one on another machine, where it would run in
 # production: it runs here at nice 19 (SERVER_NICE=0 bench/recording.sh to
@@ -91,13 +93,14 @@ rm -f "$WORK/raw.txt"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 TCK=$(getconf CLK_TCK)
 
-declare -A WALL CPU BYTES EXTRA
+declare -A WALL CPU BYTES EXTRA MAXRSS
 # measure NAME COMMAND: run COMMAND on a terminal (outer script), record wall and CPU.
 measure() {
 	local name=$1 cmd=$2
-	/usr/bin/time -f '%e %U %S' -o "$WORK/time.$name" script -q -e -c "stty rows 40 cols 120; $cmd" /dev/null </dev/null >/dev/null 2>"$WORK/err.$name" || {
+	/usr/bin/time -f '%e %U %S %M' -o "$WORK/time.$name" script -q -e -c "stty rows 40 cols 120; $cmd" /dev/null </dev/null >/dev/null 2>"$WORK/err.$name" || {
 		echo "$name failed:" >&2; cat "$WORK/err.$name" >&2; return 1; }
-	read -r w u s <"$WORK/time.$name"
+	read -r w u s m <"$WORK/time.$name"
+	MAXRSS[$name]=$m
 	WALL[$name]=$w
 	CPU[$name]=$(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.2f", u+s}')
 }
@@ -155,16 +158,14 @@ chunk_bytes() {
 BASE_CHUNKS=$(chunk_bytes)
 BASE_FOLDER=$(du -sb "$SDATA" | cut -f1)
 D0=$(cpu_ticks "$DAEMON_PID") S0=$(cpu_ticks "$SERVER_PID")
-# Sample the spool's size while the session runs.
+# Sample the spool's size while the session runs: four times a second, sleeping
+# without a process of its own (read -t), so the sampling takes next to nothing
+# from the session being measured.
 SPOOL_DIR=$(find "$ADATA" -maxdepth 2 -type d -name 'spool*' | head -n 1)
 [ -n "$SPOOL_DIR" ] || SPOOL_DIR=$ADATA
-# and the recorder's peak resident set (its VmHWM, read while it runs).
-hwm() { awk '/^VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
-( peak=0 rss=0; while :; do
+( exec {nap}<> <(:); peak=0; while :; do
 	b=$(du -sb "$SPOOL_DIR" 2>/dev/null | cut -f1); [ "${b:-0}" -gt "$peak" ] && { peak=$b; echo "$peak" >"$WORK/spool.peak"; }
-	[ -n "${rp:-}" ] && [ -d "/proc/$rp" ] || rp=$(pgrep -f -- "^$AGENT shell --shell" | head -n 1 || true)
-	if [ -n "$rp" ]; then k=$(hwm "$rp"); [ "${k:-0}" -gt "$rss" ] && { rss=$k; echo "$rss" >"$WORK/recorder.hwm"; }; fi
-	sleep 0.05; done ) &
+	read -r -t 0.25 -u "$nap" || true; done ) &
 SAMPLER=$!
 # SERVER_AWAY=1: the server is stopped (SIGSTOP) while the session runs, as if it
 # were on another machine or unreachable: the agent spools and uploads once it is back.
@@ -190,8 +191,9 @@ COMMAND_BYTES=$(sqlite3 -cmd '.timeout 10000' "file:$DB?mode=ro" "SELECT COALESC
 LOST=$(grep -c 'output not recorded' "$WORK/daemon.log" || true)
 FOLDER_GROWTH=$(( $(du -sb "$SDATA" | cut -f1) - BASE_FOLDER ))
 BYTES[vigil]=$(( SERVER_CHUNKS + INDEX_BYTES + COMMAND_BYTES ))
-RECORDER_HWM=$(cat "$WORK/recorder.hwm" 2>/dev/null || echo "?")
-DAEMON_HWM=$(hwm "$DAEMON_PID")
+# The largest resident set among the session's processes (GNU time's %M): the recorder's.
+RECORDER_HWM=${MAXRSS[vigil]:-?}
+DAEMON_HWM=$(awk '/^VmHWM/ {print $2}' "/proc/$DAEMON_PID/status" 2>/dev/null || echo "?")
 EXTRA[vigil]=$(awk -v d=$((D1 - D0)) -v s=$((S1 - S0)) -v t="$TCK" 'BEGIN{printf "%.2f", (d+s)/t}')
 VIGIL_DAEMON_CPU=$(awk -v d=$((D1 - D0)) -v t="$TCK" 'BEGIN{printf "%.2f", d/t}')
 VIGIL_SERVER_CPU=$(awk -v s=$((S1 - S0)) -v t="$TCK" 'BEGIN{printf "%.2f", s/t}')
@@ -216,7 +218,7 @@ echo
 echo "vigil: stored ${BYTES[vigil]} bytes = $(ratio "${BYTES[vigil]}" "$GZ_BYTES") gzip -6: chunks $SERVER_CHUNKS (zstd), search index $INDEX_BYTES ($SEARCH_ROWS rec_search rows), commands $COMMAND_BYTES"
 echo "vigil: spool peak $SPOOL_PEAK bytes (deleted once acknowledged); the server's data folder grew by $FOLDER_GROWTH bytes"
 echo "vigil: background CPU: daemon ${VIGIL_DAEMON_CPU}s, server ${VIGIL_SERVER_CPU}s; whole session on the server ${UPLOAD_LAG}s after the shell exited ($SESSION_OK)"
-echo "vigil: peak resident memory (VmHWM): recorder ${RECORDER_HWM} kB, daemon ${DAEMON_HWM} kB; output the recorder could not queue (Lost frames): $LOST"
+echo "vigil: peak resident memory: recorder ${RECORDER_HWM} kB (the largest of the session's processes), daemon ${DAEMON_HWM} kB (VmHWM); output the recorder could not queue (Lost frames): $LOST"
 echo "vigil: server at nice ${SERVER_NICE:-19}${SERVER_AWAY:+, stopped while the session ran (SERVER_AWAY)}"
 want asciinema && { [ "$HAVE_ASCIINEMA" = 1 ] || echo "asciinema: n/a (could not be installed)"; }
 want tlog && { [ "$HAVE_TLOG" = 1 ] || echo "tlog: n/a (could not be installed or did not run)"; }
