@@ -39,6 +39,10 @@
 # SERVER_AWAY=1 stops it (SIGSTOP) for the length of the session instead: what
 # the monitored host pays alone, the agent spooling and uploading afterwards.
 #
+# Every tool runs ROUNDS times (3 by default; ROUNDS=5 bench/recording.sh) and
+# the table shows the median wall and CPU time: on a shared machine one run
+# moves by tens of percent. Vigil's figures below the table are per session.
+#
 # Usage: bench/recording.sh [N]      (run from the module root; root or sudo
 # for apt-get when a tool is missing)
 #        WORKLOAD='find /usr' bench/recording.sh    another workload (no single quotes)
@@ -46,6 +50,8 @@
 set -euo pipefail
 
 N=${1:-3000000}
+ROUNDS=${ROUNDS:-3}
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a whole number from 1" >&2; exit 1; }
 TOOLS=" ${TOOLS-asciinema tlog} " # the peers to run besides script and vigil, which always run
 want() { [[ "$TOOLS" == *" $1 "* ]]; }
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -93,34 +99,48 @@ rm -f "$WORK/raw.txt"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 TCK=$(getconf CLK_TCK)
 
-declare -A WALL CPU BYTES EXTRA MAXRSS
-# measure NAME COMMAND: run COMMAND on a terminal (outer script), record wall and CPU.
+declare -A WALL CPU BYTES EXTRA MAXRSS RUNS
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+# measure NAME COMMAND [BEFORE AFTER]: run COMMAND on a terminal (outer script)
+# ROUNDS times, calling BEFORE and AFTER ROUND around each run; the median wall
+# and CPU time are kept, every run's wall time is shown below the table.
 measure() {
-	local name=$1 cmd=$2
-	/usr/bin/time -f '%e %U %S %M' -o "$WORK/time.$name" script -q -e -c "stty rows 40 cols 120; $cmd" /dev/null </dev/null >/dev/null 2>"$WORK/err.$name" || {
-		echo "$name failed:" >&2; cat "$WORK/err.$name" >&2; return 1; }
-	read -r w u s m <"$WORK/time.$name"
-	MAXRSS[$name]=$m
-	WALL[$name]=$w
-	CPU[$name]=$(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.2f", u+s}')
+	local name=$1 cmd=$2 before=${3:-} after=${4:-} r w u s m walls=() cpus=()
+	MAXRSS[$name]=0
+	for ((r = 1; r <= ROUNDS; r++)); do
+		[ -n "$before" ] && "$before" "$r"
+		/usr/bin/time -f '%e %U %S %M' -o "$WORK/time.$name" script -q -e -c "stty rows 40 cols 120; $cmd" /dev/null </dev/null >/dev/null 2>"$WORK/err.$name" || {
+			echo "$name failed:" >&2; cat "$WORK/err.$name" >&2; return 1; }
+		read -r w u s m <"$WORK/time.$name"
+		[ -n "$after" ] && "$after" "$r"
+		walls+=("$w")
+		cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.2f", u+s}')")
+		[ "$m" -gt "${MAXRSS[$name]}" ] && MAXRSS[$name]=$m
+	done
+	WALL[$name]=$(median "${walls[@]}")
+	CPU[$name]=$(median "${cpus[@]}")
+	RUNS[$name]="${walls[*]}"
 }
 
 echo "running: none (outer terminal only)" >&2
 measure none "$WORKLOAD"; BYTES[none]=0
 
+# fresh ROUND: each run starts without the recording files of the last (tlog appends).
+fresh() { rm -f "$WORK/script.log" "$WORK/asciinema.cast" "$WORK/tlog.json"; }
+
 echo "running: script" >&2
-measure script "script -q -c '$WORKLOAD' $WORK/script.log"
+measure script "script -q -c '$WORKLOAD' $WORK/script.log" fresh
 BYTES[script]=$(stat -c %s "$WORK/script.log")
 
 if [ "$HAVE_ASCIINEMA" = 1 ]; then
 	echo "running: asciinema" >&2
-	measure asciinema "asciinema rec -q --overwrite -c '$WORKLOAD' $WORK/asciinema.cast"
+	measure asciinema "asciinema rec -q --overwrite -c '$WORKLOAD' $WORK/asciinema.cast" fresh
 	BYTES[asciinema]=$(stat -c %s "$WORK/asciinema.cast")
 fi
 
 if [ "$HAVE_TLOG" = 1 ]; then
 	echo "running: tlog" >&2
-	if measure tlog "tlog-rec --writer=file --file-path=$WORK/tlog.json /bin/sh -c '$WORKLOAD'"; then
+	if measure tlog "tlog-rec --writer=file --file-path=$WORK/tlog.json /bin/sh -c '$WORKLOAD'" fresh; then
 		BYTES[tlog]=$(stat -c %s "$WORK/tlog.json")
 	else
 		HAVE_TLOG=0
@@ -169,17 +189,22 @@ SPOOL_DIR=$(find "$ADATA" -maxdepth 2 -type d -name 'spool*' | head -n 1)
 SAMPLER=$!
 # SERVER_AWAY=1: the server is stopped (SIGSTOP) while the session runs, as if it
 # were on another machine or unreachable: the agent spools and uploads once it is back.
-[ -n "${SERVER_AWAY:-}" ] && kill -STOP "$SERVER_PID"
-measure vigil "VIGIL_AGENT_DATA=$ADATA $AGENT shell --shell /bin/bash -c '$WORKLOAD'"
-[ -n "${SERVER_AWAY:-}" ] && kill -CONT "$SERVER_PID"
-# Wait until the server holds the whole session: ended, every chunk stored.
-T0=$(date +%s.%N)
-for _ in $(seq 1 ${VIGIL_BENCH_WAIT:-1200}); do
-	done_=$(sqlite3 -cmd '.timeout 10000' "file:$DB?mode=ro" "SELECT COUNT(*) FROM rec_sessions WHERE ended_at <> 0 AND chunks = chunks_expected" 2>/dev/null || echo 0)
-	[ "${done_:-0}" -ge 1 ] && break
-	sleep 0.1
-done
-UPLOAD_LAG=$(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f", b-a}')
+away() { [ -z "${SERVER_AWAY:-}" ] || kill -STOP "$SERVER_PID"; }
+# stored ROUND: wait until the server holds ROUND whole sessions (ended, every
+# chunk stored), so the next run does not share the machine with this one's
+# upload; the wait of the last is shown.
+stored() {
+	[ -z "${SERVER_AWAY:-}" ] || kill -CONT "$SERVER_PID"
+	local t0 n=0
+	t0=$(date +%s.%N)
+	for _ in $(seq 1 "${VIGIL_BENCH_WAIT:-1200}"); do
+		n=$(sqlite3 -cmd '.timeout 10000' "file:$DB?mode=ro" "SELECT COUNT(*) FROM rec_sessions WHERE ended_at <> 0 AND chunks = chunks_expected" 2>/dev/null || echo 0)
+		[ "${n:-0}" -ge "$1" ] && break
+		sleep 0.1
+	done
+	UPLOAD_LAG=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f", b-a}')
+}
+measure vigil "VIGIL_AGENT_DATA=$ADATA $AGENT shell --shell /bin/bash -c '$WORKLOAD'" away stored
 kill "$SAMPLER" 2>/dev/null || true; wait "$SAMPLER" 2>/dev/null || true
 D1=$(cpu_ticks "$DAEMON_PID") S1=$(cpu_ticks "$SERVER_PID")
 SPOOL_PEAK=$(cat "$WORK/spool.peak" 2>/dev/null || echo 0)
@@ -190,14 +215,18 @@ INDEX_BYTES=$(sqlite3 -cmd '.timeout 10000' "file:$DB?mode=ro" "SELECT COALESCE(
 COMMAND_BYTES=$(sqlite3 -cmd '.timeout 10000' "file:$DB?mode=ro" "SELECT COALESCE(SUM(pgsize),0) FROM dbstat WHERE name LIKE 'rec_commands%'" 2>/dev/null || echo 0)
 LOST=$(grep -c 'output not recorded' "$WORK/daemon.log" || true)
 FOLDER_GROWTH=$(( $(du -sb "$SDATA" | cut -f1) - BASE_FOLDER ))
+# Every round recorded the same session: what one costs is the total over ROUNDS.
+SERVER_CHUNKS=$(( SERVER_CHUNKS / ROUNDS )) INDEX_BYTES=$(( INDEX_BYTES / ROUNDS ))
+COMMAND_BYTES=$(( COMMAND_BYTES / ROUNDS )) FOLDER_GROWTH=$(( FOLDER_GROWTH / ROUNDS ))
+[[ "$SEARCH_ROWS" =~ ^[0-9]+$ ]] && SEARCH_ROWS=$(( SEARCH_ROWS / ROUNDS ))
 BYTES[vigil]=$(( SERVER_CHUNKS + INDEX_BYTES + COMMAND_BYTES ))
 # The largest resident set among the session's processes (GNU time's %M): the recorder's.
 RECORDER_HWM=${MAXRSS[vigil]:-?}
 DAEMON_HWM=$(awk '/^VmHWM/ {print $2}' "/proc/$DAEMON_PID/status" 2>/dev/null || echo "?")
-EXTRA[vigil]=$(awk -v d=$((D1 - D0)) -v s=$((S1 - S0)) -v t="$TCK" 'BEGIN{printf "%.2f", (d+s)/t}')
-VIGIL_DAEMON_CPU=$(awk -v d=$((D1 - D0)) -v t="$TCK" 'BEGIN{printf "%.2f", d/t}')
-VIGIL_SERVER_CPU=$(awk -v s=$((S1 - S0)) -v t="$TCK" 'BEGIN{printf "%.2f", s/t}')
-SESSION_OK=$(sqlite3 -cmd '.timeout 10000' "file:$DB?mode=ro" "SELECT chunks || ' chunks, ' || (SELECT SUM(size) FROM rec_chunks) || ' bytes of asciicast' FROM rec_sessions" 2>/dev/null || echo "?")
+EXTRA[vigil]=$(awk -v d=$((D1 - D0)) -v s=$((S1 - S0)) -v t="$TCK" -v r="$ROUNDS" 'BEGIN{printf "%.2f", (d+s)/t/r}')
+VIGIL_DAEMON_CPU=$(awk -v d=$((D1 - D0)) -v t="$TCK" -v r="$ROUNDS" 'BEGIN{printf "%.2f", d/t/r}')
+VIGIL_SERVER_CPU=$(awk -v s=$((S1 - S0)) -v t="$TCK" -v r="$ROUNDS" 'BEGIN{printf "%.2f", s/t/r}')
+SESSION_OK=$(sqlite3 -cmd '.timeout 10000' "file:$DB?mode=ro" "SELECT chunks || ' chunks, ' || size || ' bytes of asciicast' FROM (SELECT id, chunks, (SELECT SUM(size) FROM rec_chunks c WHERE c.session_id = s.id) AS size FROM rec_sessions s ORDER BY started_at DESC LIMIT 1)" 2>/dev/null || echo "?")
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b+0 == 0) print "-"; else printf "%.2fx", a/b }'; }
 echo
@@ -214,6 +243,9 @@ for t in none script asciinema tlog vigil; do
 		"$(ratio "${WALL[$t]}" "${WALL[script]}")" "$(ratio "${CPU[$t]}" "${CPU[script]}")" "$(ratio "${BYTES[$t]}" "${BYTES[script]}")"
 done
 printf '%-10s %8s %8s %10s %12s %10s %10s %10s\n' gzip-6 - - - "$GZ_BYTES" - - "$(ratio "$GZ_BYTES" "${BYTES[script]}")"
+echo
+echo "medians of $ROUNDS runs each; every run's wall time (s):"
+for t in none script asciinema tlog vigil; do [ -n "${RUNS[$t]:-}" ] && echo "  $t: ${RUNS[$t]}"; done
 echo
 echo "vigil: stored ${BYTES[vigil]} bytes = $(ratio "${BYTES[vigil]}" "$GZ_BYTES") gzip -6: chunks $SERVER_CHUNKS (zstd), search index $INDEX_BYTES ($SEARCH_ROWS rec_search rows), commands $COMMAND_BYTES"
 echo "vigil: spool peak $SPOOL_PEAK bytes (deleted once acknowledged); the server's data folder grew by $FOLDER_GROWTH bytes"
