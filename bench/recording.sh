@@ -109,6 +109,7 @@ measure() {
 	MAXRSS[$name]=0
 	for ((r = 1; r <= ROUNDS; r++)); do
 		[ -n "$before" ] && "$before" "$r"
+		sync # the runs before this one leave their recordings to write back: not on its clock
 		/usr/bin/time -f '%e %U %S %M' -o "$WORK/time.$name" script -q -e -c "stty rows 40 cols 120; $cmd" /dev/null </dev/null >/dev/null 2>"$WORK/err.$name" || {
 			echo "$name failed:" >&2; cat "$WORK/err.$name" >&2; return 1; }
 		read -r w u s m <"$WORK/time.$name"
