@@ -408,10 +408,11 @@ func (s *session) stamped(typ byte, data []byte) {
 }
 
 // flusher sends what heavy output leaves queued below writeSoon, every writeDelay while the
-// output is heavy, and hands back to the timer once it has been light for heavyQuiet. It waits in a blocking nanosleep rather than on a runtime timer: while a timer
-// is pending the runtime parks idle threads in the network poller, and under heavy output,
-// where the timer was set again after every write, that cost the recorder more CPU than the
-// copying (each read of the terminal that blocked went through the poller).
+// output is heavy, and hands back to the timer once it has been light for heavyQuiet. It
+// waits in a blocking nanosleep rather than on a runtime timer: while a timer is pending the
+// runtime parks idle threads in the network poller, and under heavy output, where the timer
+// was set again after every write, that cost the recorder more CPU than the copying (each
+// read of the terminal that blocked went through the poller).
 func (s *session) flusher() {
 	ts := syscall.NsecToTimespec(int64(writeDelay))
 	for {
