@@ -107,6 +107,7 @@ func ValidateBatch(b wire.Batch) error {
 	if len(b.Items) > MaxBatchItems {
 		return vigil.Invalid("items", "at most %d items per batch", MaxBatchItems)
 	}
+	text := 0 // what the chunks hold decompressed, as declared (applier.apply checks it)
 	for i, it := range b.Items {
 		n := 0
 		for _, set := range []bool{it.Event != nil, it.SessionStart != nil, it.Chunk != nil, it.Command != nil, it.SessionEnd != nil} {
@@ -170,6 +171,10 @@ func ValidateBatch(b wire.Batch) error {
 			if len(c.Data) > MaxChunkBytes || len(c.Zstd) > MaxChunkBytes {
 				return invalidItem(i, "chunk", "data", "larger than %d bytes", MaxChunkBytes)
 			}
+			if c.Size < 0 || c.Size > MaxChunkBytes || (c.Size != 0 && len(c.Zstd) == 0) {
+				return invalidItem(i, "chunk", "size", "is the length of a compressed chunk's text, at most %d bytes", MaxChunkBytes)
+			}
+			text += wire.ChunkText(c)
 		case it.Command != nil:
 			c := it.Command
 			if !sessionIDPattern.MatchString(c.SessionID) {
@@ -193,6 +198,9 @@ func ValidateBatch(b wire.Batch) error {
 				return invalidItem(i, "session_end", "chunks", "must be 0 or more")
 			}
 		}
+	}
+	if text > wire.MaxBatchText {
+		return vigil.Invalid("items", "the batch's chunks hold %d bytes of text, more than %d", text, wire.MaxBatchText)
 	}
 	return nil
 }
@@ -316,6 +324,8 @@ type applier struct {
 	events                   []vigil.RuleEvent
 	// sessions caches who runs each session, for command events.
 	sessions map[string]ruleSession
+	// text counts the chunk text of the batch, decompressed, against wire.MaxBatchText.
+	text int
 }
 
 type ruleSession struct {
@@ -419,7 +429,13 @@ func (a *applier) apply(ctx context.Context, i int, it wire.Item) error {
 			if err != nil {
 				return invalidItem(i, "chunk", "zstd", "is not a zstd frame of at most %d bytes: %v", MaxChunkBytes, err)
 			}
+			if c.Size != 0 && len(b) != c.Size {
+				return invalidItem(i, "chunk", "size", "is %d, but the chunk decompresses to %d bytes", c.Size, len(b))
+			}
 			text = string(b)
+		}
+		if a.text += len(text); a.text > wire.MaxBatchText {
+			return invalidItem(i, "chunk", "zstd", "the batch's chunks decompress to more than %d bytes", wire.MaxBatchText)
 		}
 		if c.Index <= ss.lastIndex {
 			var stored string

@@ -351,18 +351,31 @@ func TestIngestCompressedChunks(t *testing.T) {
 		}
 		huge := strings.Repeat(`[0.1, "o", "`+strings.Repeat("y", 1000)+`"]`+"\n", 5000) // 5 MB of text
 		for name, it := range map[string]wire.Item{
-			"both":      {Chunk: &wire.Chunk{SessionID: "bad", Index: 0, Data: chunk0, Zstd: z(chunk0)}},
-			"not zstd":  {Chunk: &wire.Chunk{SessionID: "bad", Index: 0, Zstd: []byte("not a frame")}},
-			"too large": zchunk("bad", 0, huge),
-			"not lines": zchunk("bad", 0, "hello\n"),
-			"not utf8":  zchunk("bad", 0, "[0.1, \"o\", \"\xff\"]\n"),
-			"truncated": {Chunk: &wire.Chunk{SessionID: "bad", Index: 0, Zstd: z(chunk0)[:10]}},
+			"both":       {Chunk: &wire.Chunk{SessionID: "bad", Index: 0, Data: chunk0, Zstd: z(chunk0)}},
+			"not zstd":   {Chunk: &wire.Chunk{SessionID: "bad", Index: 0, Zstd: []byte("not a frame")}},
+			"too large":  zchunk("bad", 0, huge),
+			"not lines":  zchunk("bad", 0, "hello\n"),
+			"not utf8":   zchunk("bad", 0, "[0.1, \"o\", \"\xff\"]\n"),
+			"truncated":  {Chunk: &wire.Chunk{SessionID: "bad", Index: 0, Zstd: z(chunk0)[:10]}},
+			"wrong size": {Chunk: &wire.Chunk{SessionID: "bad", Index: 0, Zstd: z(chunk0), Size: len(chunk0) + 1}},
+			"size, text": {Chunk: &wire.Chunk{SessionID: "bad", Index: 0, Data: chunk0, Size: len(chunk0)}},
 		} {
 			_, err := s.ApplyBatch(ctx, h.ID, batch(10, start("bad", "alice"), it))
 			if vigil.ErrorCode(err) != vigil.EInvalid {
 				t.Errorf("%s: %v, want invalid", name, err)
 			}
 		}
+		// A batch whose chunks declare more text than a batch may hold is refused before
+		// anything is decompressed.
+		over := []wire.Item{start("bad", "alice")}
+		for k := range wire.MaxBatchText/store.MaxChunkBytes + 1 {
+			over = append(over, wire.Item{Chunk: &wire.Chunk{SessionID: "bad", Index: k, Zstd: z(chunk0), Size: store.MaxChunkBytes}})
+		}
+		if _, err := s.ApplyBatch(ctx, h.ID, batch(10, over...)); vigil.ErrorCode(err) != vigil.EInvalid || !strings.Contains(err.Error(), "bytes of text") {
+			t.Errorf("a batch of %d declared bytes: %v, want refused", (len(over)-1)*store.MaxChunkBytes, err)
+		}
+		// Sizes that add up are fine.
+		mustApply(t, s, h.ID, batch(4, start("sized", "alice"), wire.Item{Chunk: &wire.Chunk{SessionID: "sized", Index: 0, Zstd: z(chunk0), Size: len(chunk0)}}))
 		if _, err := s.GetRecordedSession(ctx, h.OrgID, "bad"); vigil.ErrorCode(err) != vigil.ENotFound {
 			t.Errorf("a refused batch left its session: %v", err)
 		}

@@ -35,6 +35,20 @@ const HeaderRejected = "X-Vigil-Batch-Rejected"
 // (agent, sequence) besides.
 const MaxClockSkew = 5 * time.Minute
 
+// MaxBatchText bounds the text the chunks of one batch hold once decompressed:
+// the server refuses a batch above it, and an agent keeps well below (very
+// compressible output, such as that of yes, decompresses a thousandfold).
+const MaxBatchText = 64 << 20
+
+// ChunkText is how much text a chunk holds: Size when it is compressed, else
+// the length of Data.
+func ChunkText(c *Chunk) int {
+	if len(c.Zstd) > 0 {
+		return c.Size
+	}
+	return len(c.Data)
+}
+
 // SigningInput is what an agent signs for a request: method, path, the
 // timestamp and the SHA-256 of the body, one per line.
 func SigningInput(method, path string, ts int64, body []byte) []byte {
@@ -207,6 +221,7 @@ type Chunk struct {
 	// a heavy session's output then crosses the spool, the network and the server's
 	// decoder at a tenth of its size or less. The hash chain is over the text.
 	Zstd     []byte `json:"zstd,omitempty"`
+	Size     int    `json:"size,omitempty"`     // with Zstd: the length of the text it decompresses to
 	Redacted bool   `json:"redacted,omitempty"` // something in it was masked at capture
 }
 

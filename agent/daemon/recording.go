@@ -91,6 +91,7 @@ func (r *recording) flushChunk() error {
 	c := &wire.Chunk{SessionID: r.id, Index: r.index, Redacted: r.redacted}
 	if r.compress {
 		c.Zstd = chunkEncoder.EncodeAll(r.buf.Bytes(), make([]byte, 0, r.buf.Len()/8))
+		c.Size = r.buf.Len()
 	} else {
 		c.Data = r.buf.String()
 	}

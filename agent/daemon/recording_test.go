@@ -122,7 +122,7 @@ func TestRecordingCompressedChunks(t *testing.T) {
 	dec, _ := zstd.NewReader(nil)
 	var sent, text int
 	for i, z := range zipped {
-		if z.Data != "" || len(z.Zstd) == 0 || z.Index != plain[i].Index {
+		if z.Data != "" || len(z.Zstd) == 0 || z.Index != plain[i].Index || z.Size != len(plain[i].Data) {
 			t.Fatalf("chunk %d: %+v", i, z)
 		}
 		got, err := dec.DecodeAll(z.Zstd, nil)

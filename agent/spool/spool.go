@@ -125,13 +125,14 @@ type Spool struct {
 	segmentSize   int64
 	quarantineMax int64
 
-	mu       sync.Mutex
-	active   *os.File
-	activeN  uint64
-	activeSz int64
-	bytes    int64 // on disk: segments and batch files
-	problems int64
-	acked    uint64
+	mu         sync.Mutex
+	active     *os.File
+	activeN    uint64
+	activeSz   int64
+	activeText int64 // text its chunks hold decompressed (wire.ChunkText)
+	bytes      int64 // on disk: segments and batch files
+	problems   int64
+	acked      uint64
 }
 
 // Open opens (creating) the spool in dir. maxBytes bounds what it holds; 0
@@ -239,17 +240,37 @@ func (s *Spool) diskBytes() int64 {
 func segName(n uint64) string   { return fmt.Sprintf("seg-%016d", n) }
 func batchName(n uint64) string { return fmt.Sprintf("batch-%016d.json", n) }
 
+// A segment is sealed at segmentText of chunk text and a batch stops at
+// batchText, besides their sizes on disk: compressed chunks of very repetitive
+// output take little room on disk but decompress to a great deal, and a batch
+// must stay below what the server accepts (wire.MaxBatchText), whatever is in
+// its last segment.
+const (
+	segmentText = 8 << 20
+	batchText   = 16 << 20
+)
+
+// itemText is the chunk text an item holds.
+func itemText(it wire.Item) int64 {
+	if it.Chunk == nil {
+		return 0
+	}
+	return int64(wire.ChunkText(it.Chunk))
+}
+
 // Append adds items to the spool. They are in the operating system's hands
 // when it returns (they survive the agent being killed); call Sync to have
 // them on the disk itself.
 func (s *Spool) Append(items ...wire.Item) error {
 	var buf []byte
+	var text int64
 	for _, it := range items {
 		p, err := json.Marshal(it)
 		if err != nil {
 			return fmt.Errorf("append: %w", err)
 		}
 		buf = append(buf, EncodeRecord(p)...)
+		text += itemText(it)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -262,17 +283,18 @@ func (s *Spool) Append(items ...wire.Item) error {
 		if err != nil {
 			return fmt.Errorf("append: %w", err)
 		}
-		s.active, s.activeSz = f, 0
+		s.active, s.activeSz, s.activeText = f, 0, 0
 	}
 	n, err := s.active.Write(buf)
 	s.activeSz += int64(n)
+	s.activeText += text
 	s.bytes += int64(n)
 	if err != nil {
 		// Close the segment so the torn record is followed by a fresh segment; the decoder skips it.
 		s.sealLocked()
 		return fmt.Errorf("append: %w", err)
 	}
-	if s.activeSz >= s.segmentSize {
+	if s.activeSz >= s.segmentSize || s.activeText >= segmentText {
 		return s.sealLocked()
 	}
 	return nil
@@ -321,7 +343,8 @@ func (s *Spool) readBatch(n uint64) (*Batch, error) {
 
 // Next returns the batch to upload: the pending one if there is one, else a
 // new one made of sealed segments (sealing the active one) up to about
-// maxBytes. It returns nil when there is nothing to send.
+// maxBytes, and up to about batchText of chunk text. It returns nil when
+// there is nothing to send.
 func (s *Spool) Next(maxBytes int64) (*Batch, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -359,9 +382,9 @@ func (s *Spool) Next(maxBytes int64) (*Batch, error) {
 		return nil, nil
 	}
 	b := &Batch{Seq: s.acked + 1}
-	var size int64
+	var size, text int64
 	for _, n := range segs {
-		if size >= maxBytes && len(b.Segments) > 0 {
+		if (size >= maxBytes || text >= batchText) && len(b.Segments) > 0 {
 			break
 		}
 		data, err := os.ReadFile(filepath.Join(s.dir, segName(n)))
@@ -377,6 +400,7 @@ func (s *Spool) Next(maxBytes int64) (*Batch, error) {
 				return
 			}
 			b.Items = append(b.Items, it)
+			text += itemText(it)
 		}))
 	}
 	if len(b.Items) == 0 {

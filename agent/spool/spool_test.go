@@ -195,3 +195,45 @@ func FuzzDecodeRecords(f *testing.F) {
 		}
 	})
 }
+
+// Compressed chunks of very repetitive output take a few bytes on disk each but decompress
+// to up to 4 MiB: segments and batches are bounded by that text too, so every batch stays
+// below what the server accepts, and every chunk still goes out once, in order.
+func TestBatchesBoundedByChunkText(t *testing.T) {
+	t.Parallel()
+	s, err := Open(t.TempDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 100
+	for i := range n {
+		c := &wire.Chunk{SessionID: "s", Index: i, Zstd: []byte{0x28, 0xb5, 0x2f, 0xfd}, Size: 3 << 20}
+		if err := s.Append(wire.Item{Chunk: c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := 0
+	for batches := 0; next < n; batches++ {
+		if batches > n {
+			t.Fatal("no end to the batches")
+		}
+		b, err := s.Next(1 << 20)
+		if err != nil || b == nil {
+			t.Fatalf("batch %d: %v, %v", batches, b, err)
+		}
+		text := 0
+		for _, it := range b.Items {
+			if it.Chunk == nil || it.Chunk.Index != next {
+				t.Fatalf("batch %d: item %+v, want chunk %d", batches, it, next)
+			}
+			next++
+			text += wire.ChunkText(it.Chunk)
+		}
+		if text > batchText+segmentText+4<<20 || text > wire.MaxBatchText {
+			t.Fatalf("batch %d holds %d bytes of chunk text", batches, text)
+		}
+		if err := s.Acked(b.Seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
