@@ -221,25 +221,32 @@ func (tx *Tx) indexChunk(ctx context.Context, sessionID, orgID string, idx int, 
 // searchCondition is the WHERE condition that matches rec_search rows.
 func (s *Store) searchCondition() string {
 	if s.dialect.name() == "postgres" {
-		return `rec_search.tsv @@ plainto_tsquery('simple', ?)`
+		return `rec_search.tsv @@ to_tsquery('simple', ?)`
 	}
 	return `rec_search MATCH ?`
 }
 
 // searchArg turns what a person typed into the dialect's query: every word
 // required, anywhere in the row; "" when there is no word to search for.
-// For FTS5 each word is a quoted string, so operators are literal.
+// A word is looked up in its indexed form (indexWord) or whole, as rows
+// indexed before words with digits were cut hold it. For FTS5 each word is a
+// quoted string, so operators are literal; for PostgreSQL's to_tsquery too
+// (words are only letters and digits, so nothing in them needs escaping).
 func (s *Store) searchArg(q string) string {
+	pg := s.dialect.name() == "postgres"
+	quote, or, and := `"`, " OR ", " AND "
+	if pg {
+		quote, or, and = "'", " | ", " & "
+	}
 	var parts []string
 	words(q, func(w string, _ int) {
-		w = indexWord(w)
-		if s.dialect.name() == "postgres" {
-			parts = append(parts, w)
-		} else {
-			parts = append(parts, `"`+w+`"`)
+		term := quote + w + quote
+		if iw := indexWord(w); iw != w {
+			term = "(" + quote + iw + quote + or + term + ")"
 		}
+		parts = append(parts, term)
 	})
-	return strings.Join(parts, " ")
+	return strings.Join(parts, and)
 }
 
 // queryPhrases returns the words of each whitespace-separated part of a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"database/sql"
 	"encoding/json"
 	"regexp"
 	"strconv"
@@ -76,7 +77,7 @@ func TestSearchOutputPerChunk(t *testing.T) {
 // because the chunks and commands the index names are read back and checked, and a page of
 // sessions is filled from further candidates when some turn out not to match.
 func TestSearchDigitWords(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.EachRaw(t, func(t *testing.T, s *store.Store, raw *sql.DB) {
 		ctx := context.Background()
 		h, _ := enrolAgent(t, s, "Org A", "web1")
 		// Sessions n1..n5 each print a different number that starts 1234; only n2 holds
@@ -141,6 +142,19 @@ func TestSearchDigitWords(t *testing.T) {
 		p3, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: "1234567", Limit: 1, Before: store.SessionCursor(p2[0])})
 		if err != nil || len(p3) != 0 {
 			t.Fatalf("third page = %+v, %v; want none", p3, err)
+		}
+		// A row indexed before words with digits were cut holds them whole, and is still found.
+		mustApply(t, s, h.ID, batch(seq+1, start("old", "alice"), end("old", 0)))
+		body := "INSERT INTO rec_search (session_id, org_id, kind, offset_s, chunk_idx, text, body) VALUES (?, ?, 'c', 1.5, -1, ?, ?)"
+		if s.Dialect() == "postgres" {
+			body = "INSERT INTO rec_search (session_id, org_id, kind, offset_s, chunk_idx, text, tsv) VALUES (?, ?, 'c', 1.5, -1, ?, strip(to_tsvector('simple', ?)))"
+		}
+		if _, err := raw.Exec(rebind(s, body), "old", h.OrgID, "deploy 7654321", "deploy 7654321"); err != nil {
+			t.Fatal(err)
+		}
+		old, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: "deploy 7654321", Limit: 10})
+		if err != nil || len(old) != 1 || old[0].ID != "old" || len(old[0].Matches) != 1 || old[0].Matches[0].Text != "deploy 7654321" {
+			t.Fatalf("search in a row indexed whole = %+v, %v", old, err)
 		}
 	})
 }
