@@ -97,7 +97,7 @@ func joinWords(s string, form func(string) string) string {
 
 // indexedDigitWord is how many characters of a word with a digit in it the
 // index keeps.
-const indexedDigitWord = 4
+const indexedDigitWord = 5
 
 // indexWord is the form in which a word is indexed and looked up: a word
 // with a digit in it (a number, an address, a hash, an id) is cut to its

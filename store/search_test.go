@@ -72,7 +72,7 @@ func TestSearchOutputPerChunk(t *testing.T) {
 	})
 }
 
-// Words with a digit in them are indexed by their first four characters, so seq's millions
+// Words with a digit in them are indexed by their first five characters, so seq's millions
 // of numbers do not each cost an index entry; a search still only returns true matches,
 // because the chunks and commands the index names are read back and checked, and a page of
 // sessions is filled from further candidates when some turn out not to match.
@@ -80,9 +80,9 @@ func TestSearchDigitWords(t *testing.T) {
 	storetest.EachRaw(t, func(t *testing.T, s *store.Store, raw *sql.DB) {
 		ctx := context.Background()
 		h, _ := enrolAgent(t, s, "Org A", "web1")
-		// Sessions n1..n5 each print a different number that starts 1234; only n2 holds
+		// Sessions n1..n5 each print a different number that starts 12345; only n2 holds
 		// 1234567 (and only n4 runs a command with it).
-		nums := map[string]string{"n1": "1234000", "n2": "1234567", "n3": "1234111", "n4": "1234222", "n5": "1234333"}
+		nums := map[string]string{"n1": "1234500", "n2": "1234567", "n3": "1234511", "n4": "1234522", "n5": "1234533"}
 		seq := uint64(0)
 		for _, id := range []string{"n1", "n2", "n3", "n4", "n5"} {
 			seq++
@@ -91,7 +91,7 @@ func TestSearchDigitWords(t *testing.T) {
 			if id == "n4" {
 				items = append(items, command(id, "kill -9 1234567", 2.0))
 			} else {
-				items = append(items, command(id, "kill -9 1234999", 2.0))
+				items = append(items, command(id, "kill -9 1234599", 2.0))
 			}
 			items = append(items, end(id, 1))
 			mustApply(t, s, h.ID, batch(seq, items...))
@@ -102,7 +102,7 @@ func TestSearchDigitWords(t *testing.T) {
 			text string   // the first match's text, in the first session
 		}{
 			{"1234567", []string{"n4", "n2"}, ""},
-			{"1234000", []string{"n1"}, "1234000"},
+			{"1234500", []string{"n1"}, "1234500"},
 			{"1234568", nil, ""},
 			{"kill 1234567", []string{"n4"}, "kill -9 1234567"},
 			{"9f86d081884c7d65", []string{"n5", "n4", "n3", "n2", "n1"}, "ip 10.0.0.5 sha 9f86d081884c7d65"},
