@@ -13,8 +13,8 @@
 #
 # Wall time and user+sys CPU come from /usr/bin/time around the outer
 # script (children included). Vigil's recording is finished by two more
-# processes that are not children — the agent daemon (spool, upload) and the
-# server (ingest, compression, storage) — so their CPU is measured from
+# processes that are not children — the agent daemon (chunks, compression,
+# spool, upload) and the server (ingest, index, storage) — so their CPU is measured from
 # /proc before the session and after the server holds the whole session, and
 # shown in its own column.
 #
@@ -41,7 +41,9 @@
 #
 # Every tool runs ROUNDS times (3 by default; ROUNDS=5 bench/recording.sh) and
 # the table shows the median wall and CPU time: on a shared machine one run
-# moves by tens of percent. Vigil's figures below the table are per session.
+# moves by tens of percent. Each run starts after a sync, so none pays for the
+# writeback of the recordings before it. Vigil's figures below the table are
+# per session.
 #
 # Usage: bench/recording.sh [N]      (run from the module root; root or sudo
 # for apt-get when a tool is missing)
