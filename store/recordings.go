@@ -423,16 +423,20 @@ func (a *applier) apply(ctx context.Context, i int, it wire.Item) error {
 		if err != nil {
 			return err
 		}
-		text, comp := c.Data, c.Zstd
+		// raw is the chunk's text as bytes, for the hash and compression; text the same as a
+		// string, for the parser: each made once.
+		text, raw, comp := c.Data, []byte(nil), c.Zstd
 		if len(comp) > 0 {
-			b, err := zdecChunk.DecodeAll(comp, nil)
-			if err != nil {
+			var err error
+			if raw, err = zdecChunk.DecodeAll(comp, nil); err != nil {
 				return invalidItem(i, "chunk", "zstd", "is not a zstd frame of at most %d bytes: %v", MaxChunkBytes, err)
 			}
-			if c.Size != 0 && len(b) != c.Size {
-				return invalidItem(i, "chunk", "size", "is %d, but the chunk decompresses to %d bytes", c.Size, len(b))
+			if c.Size != 0 && len(raw) != c.Size {
+				return invalidItem(i, "chunk", "size", "is %d, but the chunk decompresses to %d bytes", c.Size, len(raw))
 			}
-			text = string(b)
+			text = string(raw)
+		} else {
+			raw = []byte(text)
 		}
 		if a.text += len(text); a.text > wire.MaxBatchText {
 			return invalidItem(i, "chunk", "zstd", "the batch's chunks decompress to more than %d bytes", wire.MaxBatchText)
@@ -444,7 +448,7 @@ func (a *applier) apply(ctx context.Context, i int, it wire.Item) error {
 				// The same chunk resent in another batch: fine if identical.
 				var prev string
 				_ = tx.queryRow(ctx, `SELECT hash FROM rec_chunks WHERE session_id = ? AND idx < ? ORDER BY idx DESC LIMIT 1`, c.SessionID, c.Index).Scan(&prev)
-				if chainHash(prev, []byte(text)) == stored {
+				if chainHash(prev, raw) == stored {
 					return nil
 				}
 			}
@@ -454,7 +458,7 @@ func (a *applier) apply(ctx context.Context, i int, it wire.Item) error {
 		if err != nil {
 			return invalidItem(i, "chunk", "data", "%v", err)
 		}
-		hash := chainHash(ss.lastHash, []byte(text))
+		hash := chainHash(ss.lastHash, raw)
 		var start, last float64 = ss.lastTime, ss.lastTime
 		if len(lines) > 0 {
 			start = lines[0].Time
@@ -465,7 +469,7 @@ func (a *applier) apply(ctx context.Context, i int, it wire.Item) error {
 			if len(text) >= 64<<10 {
 				enc = zencLarge // worth the extra time: stored for the retention period
 			}
-			comp = enc.EncodeAll([]byte(text), nil)
+			comp = enc.EncodeAll(raw, nil)
 		} // else stored as the agent compressed it: it decodes to the text just checked
 		if _, err := tx.exec(ctx, `INSERT INTO rec_chunks (session_id, idx, data, size, hash, redacted, start_time) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			c.SessionID, c.Index, comp, len(text), hash, c.Redacted, start); err != nil {
