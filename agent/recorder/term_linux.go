@@ -1,13 +1,9 @@
 package recorder
 
 import (
-	"io"
-	"net"
 	"os"
 	"syscall"
 	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
 func tcget(fd uintptr) (*syscall.Termios, error) {
@@ -56,32 +52,4 @@ func makeRaw(f *os.File) (restore func(), err error) {
 		return nil, err
 	}
 	return func() { _ = tcset(f.Fd(), old) }, nil
-}
-
-// blocking returns the connection to the daemon as a file in blocking mode, or c itself if
-// it cannot. Reading and writing it then block a thread of their own instead of waiting in
-// Go's poller: while any goroutine waits there, every read of a busy terminal that blocks
-// makes the runtime hand its P to a thread that polls, and take it back when the read
-// returns, which under heavy output cost the recorder more CPU than copying the output.
-func blocking(c net.Conn) io.ReadWriteCloser {
-	uc, ok := c.(*net.UnixConn)
-	if !ok {
-		return c
-	}
-	rc, err := uc.SyscallConn()
-	if err != nil {
-		return c
-	}
-	fd := -1
-	if cerr := rc.Control(func(f uintptr) { fd, err = unix.FcntlInt(f, unix.F_DUPFD_CLOEXEC, 0) }); cerr != nil || err != nil {
-		return c
-	}
-	// The duplicate shares the socket's open file description: blocking mode is set on it
-	// once the original, which Go's poller watches, is closed.
-	c.Close()
-	if err := unix.SetNonblock(fd, false); err != nil {
-		unix.Close(fd)
-		return c // closed: the session then runs as if the daemon had gone
-	}
-	return os.NewFile(uintptr(fd), "agent.sock")
 }
