@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -34,4 +35,37 @@ func blocking(c net.Conn) io.ReadWriteCloser {
 		return c // closed: the session then runs as if the daemon had gone
 	}
 	return os.NewFile(uintptr(fd), "agent.sock")
+}
+
+// socketFD is the descriptor of a connection made by blocking, for push; -1 for any other
+// connection (tests), whose output the writer sends.
+func socketFD(c io.ReadWriteCloser) int {
+	f, ok := c.(*os.File)
+	if !ok {
+		return -1
+	}
+	return int(f.Fd())
+}
+
+// sendNow writes frames to the socket as far as it takes them without blocking, and returns
+// how many bytes it took. A full socket is not an error.
+func sendNow(fd int, frames [][]byte) (int, error) {
+	n, err := unix.SendmsgBuffers(fd, frames, nil, nil, unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
+	if err == unix.EAGAIN || err == unix.EINTR {
+		return max(n, 0), nil
+	}
+	return max(n, 0), err
+}
+
+// readable waits up to d for fd to have something to read (or an error or hang-up for read
+// to report), and reports whether it has.
+func readable(fd int, d time.Duration) bool {
+	p := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(p, int(d/time.Millisecond))
+		if err == unix.EINTR {
+			continue
+		}
+		return err != nil || n > 0
+	}
 }

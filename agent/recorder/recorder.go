@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -118,24 +119,24 @@ const (
 	maxFrame = 256 << 10
 	// maxFree bounds the sent frames kept for reuse.
 	maxFree = 8
-	// writeSoon is how much queued output wakes the writer at once; less is sent writeDelay
-	// after it was queued.
+	// writeSoon is how much queued output is sent at once; less is sent once it has waited
+	// writeDelay (output: once the terminal has been quiet that long).
 	writeSoon  = 64 << 10
 	writeDelay = 5 * time.Millisecond
-	// Output is heavy once heavyQueued bytes wait for the writer (more than typing or a
-	// prompt), and light again when that has not happened for heavyQuiet.
-	heavyQueued = 4 << 10
-	heavyQuiet  = 50 * time.Millisecond
 	// writeBatch is about how much the writer takes from the queue at a time.
 	writeBatch = 1 << 20
 	// coalesce is how far apart in time two reads of output may be and still share a frame
 	// (and so a timestamp): below what a replay can show.
 	coalesce = 10 * time.Millisecond
+	// yieldEvery is how many reads of the terminal the output loop makes between yields to
+	// the scheduler: a few milliseconds of heavy output (copyOutput).
+	yieldEvery = 16
 )
 
-// session is the connection to the daemon while a session runs. Output is queued, never
-// written to the daemon on the terminal's path: a writer goroutine sends the queue, merging
-// consecutive output into larger frames.
+// session is the connection to the daemon while a session runs. Output is queued, merging
+// consecutive reads into larger frames, and never waited for on the terminal's path: the
+// terminal's reader sends it as far as the socket takes it without blocking (push), and a
+// writer goroutine sends the rest, and everything else.
 type session struct {
 	conn   io.ReadWriteCloser
 	start  time.Time
@@ -160,10 +161,9 @@ type session struct {
 	closed  bool
 	free    [][]byte // sent full-size frames, for reuse: less for the collector to do
 	wake    chan struct{}
-	later   *time.Timer   // wakes the writer for a little output
-	heavy   bool          // output is heavy: the flusher, not later, sends what is left
-	burst   time.Duration // stamp of the last output that left heavyQueued or more queued
-	heavyOn chan struct{} // starts the flusher
+	later   *time.Timer // wakes the writer for a little input or a resize
+	sending bool        // the writer or push is writing to the daemon: one at a time
+	fd      int         // the daemon socket's descriptor for push, or -1
 }
 
 func newSession(conn io.ReadWriteCloser, start time.Time) *session {
@@ -172,8 +172,7 @@ func newSession(conn io.ReadWriteCloser, start time.Time) *session {
 	s.wake = make(chan struct{}, 1)
 	s.later = time.AfterFunc(time.Hour, s.wakeWriter)
 	s.later.Stop()
-	s.heavyOn = make(chan struct{}, 1)
-	go s.flusher()
+	s.fd = socketFD(conn)
 	go s.writer()
 	// After the welcome the daemon sends a Welcome that is not OK to withdraw the session
 	// (a response action ends it), and the End that confirms the session is spooled;
@@ -203,57 +202,135 @@ func newSession(conn io.ReadWriteCloser, start time.Time) *session {
 	return s
 }
 
-// writer sends queued frames to the daemon until the session is finished or the daemon is gone.
+// writer sends queued frames to the daemon until the session is finished or the daemon is
+// gone: input, resizes and control frames, and output that push could not send at once.
 func (s *session) writer() {
 	defer close(s.done)
 	bw := bufio.NewWriterSize(s.conn, 64<<10)
 	for {
 		s.mu.Lock()
-		for len(s.queue) == 0 && !s.closed && !s.isLost() {
+		for s.sending || len(s.queue) == 0 {
+			if s.isLost() || !s.sending && s.closed {
+				s.mu.Unlock()
+				return
+			}
 			s.mu.Unlock()
 			s.sleep()
 			s.mu.Lock()
 		}
-		// Take up to writeBatch bytes of frames, so what is being written plus what is queued
-		// stays near maxQueued.
-		n, size := 0, 0
-		for n < len(s.queue) && (n == 0 || size+len(s.queue[n]) <= writeBatch) {
-			size += len(s.queue[n])
-			n++
-		}
-		batch := slices.Clone(s.queue[:n])
-		clear(s.queue[:n])
-		s.queue = s.queue[n:]
-		s.queued -= size
-		if len(s.queue) == 0 {
-			s.queue, s.grow = nil, false
-		}
-		closed := s.closed
-		s.cond.Broadcast() // room again for a sender waiting (fail-closed)
+		batch := s.takeLocked()
 		s.mu.Unlock()
 		if s.isLost() {
 			return
 		}
+		var err error
 		for _, f := range batch {
-			if _, err := bw.Write(f); err != nil {
-				s.markLost()
-				return
+			if _, err = bw.Write(f); err != nil {
+				break
 			}
 		}
-		if err := bw.Flush(); err != nil {
+		if err == nil {
+			err = bw.Flush()
+		}
+		s.mu.Lock()
+		s.sending = false
+		s.recycleLocked(batch)
+		s.mu.Unlock()
+		if err != nil {
 			s.markLost()
 			return
 		}
-		s.mu.Lock()
-		for _, f := range batch {
-			if cap(f) == 5+8+maxFrame && len(s.free) < maxFree {
-				s.free = append(s.free, f)
-			}
+	}
+}
+
+// takeLocked takes up to writeBatch bytes of frames from the queue for sending, so what is
+// being sent plus what is queued stays near maxQueued, and marks the connection busy.
+func (s *session) takeLocked() [][]byte {
+	n, size := 0, 0
+	for n < len(s.queue) && (n == 0 || size+len(s.queue[n]) <= writeBatch) {
+		size += len(s.queue[n])
+		n++
+	}
+	batch := slices.Clone(s.queue[:n])
+	clear(s.queue[:n])
+	s.queue = s.queue[n:]
+	s.queued -= size
+	if len(s.queue) == 0 {
+		s.queue, s.grow = nil, false
+	}
+	s.sending = true
+	s.cond.Broadcast() // room again for a sender waiting (fail-closed)
+	return batch
+}
+
+// recycleLocked keeps sent full-size frames for reuse.
+func (s *session) recycleLocked(batch [][]byte) {
+	for _, f := range batch {
+		if cap(f) == 5+8+maxFrame && len(s.free) < maxFree {
+			s.free = append(s.free, f[:0])
+		}
+	}
+}
+
+// unsent reports whether frames wait to be sent and nobody is sending them.
+func (s *session) unsent() bool {
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.queue) > 0 && !s.sending
+}
+
+// push sends queued frames from the terminal's reader itself, as much as the socket takes
+// without waiting; the writer sends the rest. Under heavy output this keeps the recorder to
+// one busy thread: waking the writer for every batch, or a timer to send the tail of a burst,
+// made the runtime move the reader between threads and poll for it, which cost more than the
+// copying.
+func (s *session) push() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	if s.fd < 0 || s.sending || len(s.queue) == 0 || s.isLost() {
+		if len(s.queue) > 0 {
+			s.wakeWriter()
 		}
 		s.mu.Unlock()
-		if closed && len(batch) == 0 {
-			return
+		return
+	}
+	batch := s.takeLocked()
+	s.mu.Unlock()
+	n, err := sendNow(s.fd, batch)
+	s.mu.Lock()
+	s.sending = false
+	var rest [][]byte
+	for i, f := range batch {
+		if n >= len(f) {
+			n -= len(f)
+			continue
 		}
+		rest = append(rest, f[n:])
+		rest = append(rest, batch[i+1:]...)
+		batch = batch[:i]
+		break
+	}
+	s.recycleLocked(batch)
+	if len(rest) > 0 { // the socket is full: the writer waits for room
+		for _, f := range rest {
+			s.queued += len(f)
+		}
+		if len(s.queue) == 0 {
+			s.grow = false // the partial frame must not grow: its header is sent
+		}
+		s.queue = append(rest, s.queue...)
+	}
+	if len(s.queue) > 0 || s.closed {
+		s.wakeWriter()
+	}
+	s.mu.Unlock()
+	if err != nil {
+		s.markLost()
 	}
 }
 
@@ -332,7 +409,7 @@ func (s *session) stamped(typ byte, data []byte) {
 	t := time.Since(s.start)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	wasEmpty := len(s.queue) == 0
+	wasEmpty := len(s.queue) == 0 && !s.sending
 	for len(data) > 0 {
 		if s.closed || s.isLost() {
 			return
@@ -355,6 +432,11 @@ func (s *session) stamped(typ byte, data []byte) {
 		if n := len(s.queue); typ == frame.TypeOutput && s.grow && t-s.last < coalesce && len(s.queue[n-1]) < 5+8+maxFrame {
 			f := s.queue[n-1]
 			k := min(len(data), 5+8+maxFrame-len(f))
+			if len(f)+k > cap(f) {
+				// Move to a whole frame rather than let append regrow it step by step: the
+				// steps would allocate as much as the output itself.
+				f = append(s.frameLocked(5+8+maxFrame), f...)
+			}
 			f = append(f, data[:k]...)
 			binary.BigEndian.PutUint32(f[1:5], uint32(len(f)-5))
 			s.queue[n-1] = f
@@ -364,19 +446,14 @@ func (s *session) stamped(typ byte, data []byte) {
 		}
 		k := min(len(data), maxFrame)
 		// A large read is a burst that will fill the frame: allocate it whole, so no
-		// regrowth doubles what the queue holds.
+		// regrowth doubles what the queue holds. A sent whole frame is reused for any output.
 		size := 5 + 8 + k
-		if typ == frame.TypeOutput && k >= 2<<10 {
+		if typ == frame.TypeOutput && (k >= 2<<10 || len(s.free) > 0) {
 			size = 5 + 8 + maxFrame
 		} else if typ == frame.TypeOutput {
 			size = 5 + 8 + max(k, 4<<10)
 		}
-		var f []byte
-		if n := len(s.free); size == 5+8+maxFrame && n > 0 {
-			f, s.free = s.free[n-1][:5+8], s.free[:n-1]
-		} else {
-			f = make([]byte, 5+8, size)
-		}
+		f := append(s.frameLocked(size), make([]byte, 5+8)...)
 		f[0] = typ
 		binary.BigEndian.PutUint32(f[1:5], uint32(8+k))
 		binary.BigEndian.PutUint64(f[5:13], uint64(t))
@@ -386,49 +463,69 @@ func (s *session) stamped(typ byte, data []byte) {
 		s.grow, s.last = typ == frame.TypeOutput, t
 		data = data[k:]
 	}
-	if s.queued >= heavyQueued {
-		s.burst = t
-		if !s.heavy {
-			s.heavy = true
-			s.later.Stop()
-			select {
-			case s.heavyOn <- struct{}{}:
-			default:
-			}
-		}
-	}
 	switch {
+	case typ == frame.TypeOutput:
+		// The terminal's reader sends output itself (output, push).
 	case s.queued >= writeSoon:
 		s.wakeWriter()
-	case wasEmpty && !s.heavy:
-		// A little output (typing, a prompt) is sent a moment later, so neither the writer
-		// nor the daemon runs while the user waits for a keystroke's echo.
+	case wasEmpty:
+		// A little input or a resize is sent a moment later, so neither the writer nor the
+		// daemon runs while the user waits for a keystroke's echo.
 		s.later.Reset(writeDelay)
 	}
 }
 
-// flusher sends what heavy output leaves queued below writeSoon, every writeDelay while the
-// output is heavy, and hands back to the timer once it has been light for heavyQuiet. It
-// waits in a blocking nanosleep rather than on a runtime timer: while a timer is pending the
-// runtime parks idle threads in the network poller, and under heavy output, where the timer
-// was set again after every write, that cost the recorder more CPU than the copying (each
-// read of the terminal that blocked went through the poller).
-func (s *session) flusher() {
-	ts := syscall.NsecToTimespec(int64(writeDelay))
-	for {
-		select {
-		case <-s.heavyOn:
-		case <-s.done:
-			return
+// frameLocked returns an empty frame buffer of capacity size, a sent one when size is a whole
+// frame and one is free.
+func (s *session) frameLocked(size int) []byte {
+	if n := len(s.free); size == 5+8+maxFrame && n > 0 {
+		f := s.free[n-1]
+		s.free = s.free[:n-1]
+		return f[:0]
+	}
+	return make([]byte, 0, size)
+}
+
+// output queues terminal output read by the terminal's reader, and sends once writeSoon
+// bytes wait.
+func (s *session) output(data []byte) {
+	if s == nil {
+		return
+	}
+	s.stamped(frame.TypeOutput, data)
+	s.mu.Lock()
+	full := s.queued >= writeSoon
+	s.mu.Unlock()
+	if full {
+		s.push()
+	}
+}
+
+// copyOutput passes the terminal's output to out and records it until the terminal is
+// closed. Queued output is sent once writeSoon bytes wait or the terminal has been quiet for
+// writeDelay (a keystroke's echo, a prompt, the tail of a burst), never while the user waits
+// for it: out is written first.
+func copyOutput(s *session, term *os.File, out io.Writer) {
+	buf := make([]byte, 32<<10)
+	fd := int(term.Fd())
+	for reads := 1; ; reads++ {
+		if s.unsent() && !readable(fd, writeDelay) {
+			s.push()
 		}
-		for over := false; !over; {
-			_ = syscall.Nanosleep(&ts, nil)
-			s.mu.Lock()
-			if over = time.Since(s.start)-s.burst >= heavyQuiet; over {
-				s.heavy = false
-			}
-			s.mu.Unlock()
-			s.wakeWriter()
+		if reads%yieldEvery == 0 {
+			// Under heavy output this loop goes from system call to system call without
+			// passing through the scheduler, and after 10 ms the runtime would preempt it
+			// by taking its P away in the middle of a read, moving it to another thread and
+			// polling at full rate for a while: yielding now and then costs far less.
+			runtime.Gosched()
+		}
+		n, err := term.Read(buf)
+		if n > 0 {
+			_, _ = out.Write(buf[:n])
+			s.output(buf[:n])
+		}
+		if err != nil {
+			return
 		}
 	}
 }
@@ -787,17 +884,7 @@ func runPTY(cfg Config, shell, command string, s *session, recordInput, failClos
 	outDone := make(chan struct{})
 	go func() {
 		defer close(outDone)
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := ptmx.Read(buf)
-			if n > 0 {
-				_, _ = cfg.Stdout.Write(buf[:n])
-				s.stamped(frame.TypeOutput, buf[:n])
-			}
-			if err != nil {
-				return
-			}
-		}
+		copyOutput(s, ptmx, cfg.Stdout)
 	}()
 	var mu sync.Mutex
 	lost := false
