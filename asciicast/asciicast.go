@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Version is the asciicast version this package writes and reads.
@@ -102,6 +103,13 @@ func NewWriter(w io.Writer, h Header) (*Writer, error) {
 // replay as recorded. Invalid UTF-8 in the data is replaced by U+FFFD so the line stays valid
 // JSON; use a UTF8Joiner so that output split inside a character is not damaged. After a write
 // error, every later call returns it.
+// WriteEventBytes writes an event whose data is in a byte slice, without copying it to a
+// string first: the daemon writes every byte of a session's output through here. The writer
+// does not keep data.
+func (w *Writer) WriteEventBytes(t float64, code string, data []byte) error {
+	return w.WriteEvent(Event{Time: t, Code: code, Data: unsafe.String(unsafe.SliceData(data), len(data))})
+}
+
 func (w *Writer) WriteEvent(e Event) error {
 	if w.err != nil {
 		return w.err
@@ -314,14 +322,17 @@ func (r *Reader) readLine() ([]byte, error) {
 // stream (output, input). The zero value is ready to use.
 type UTF8Joiner struct {
 	pending []byte
+	out     []byte
 }
 
 // Join returns the held-back bytes and p, minus any incomplete character at the end, which it
-// holds until the next call. The result may be empty; it does not alias p.
+// holds until the next call. The result may be empty; it does not alias p and is valid until
+// the next Join (the joiner reuses it: under heavy output a copy per call was as much garbage
+// as the output).
 func (j *UTF8Joiner) Join(p []byte) []byte {
-	out := make([]byte, 0, len(j.pending)+len(p))
-	out = append(out, j.pending...)
+	out := append(j.out[:0], j.pending...)
 	out = append(out, p...)
+	j.out = out
 	j.pending = j.pending[:0]
 	// A character is at most 4 bytes, so only the last 3 can start an incomplete one.
 	for i := len(out) - 1; i >= 0 && i >= len(out)-(utf8.UTFMax-1); i-- {

@@ -70,12 +70,18 @@ func newRecording(id string, start time.Time, integration, recordInput bool, com
 	return r, nil
 }
 
+// event writes a marker or a resize (small: the copy to bytes does not matter).
 func (r *recording) event(t time.Duration, code, data string) error {
+	return r.eventBytes(t, code, []byte(data))
+}
+
+// eventBytes writes an event; it does not keep data.
+func (r *recording) eventBytes(t time.Duration, code string, data []byte) error {
 	r.last = max(r.last, t)
 	if r.buf.Len() == 0 {
 		r.opened = time.Now()
 	}
-	if err := r.w.WriteEvent(asciicast.Event{Time: r.last.Seconds(), Code: code, Data: data}); err != nil {
+	if err := r.w.WriteEventBytes(r.last.Seconds(), code, data); err != nil {
 		return err
 	}
 	if r.buf.Len() >= chunkBytes {
@@ -110,7 +116,7 @@ func (r *recording) write(code string, j *asciicast.UTF8Joiner, pieces []redact.
 	}
 	for _, p := range pieces {
 		if d := j.Join(p.Data); len(d) > 0 {
-			if err := r.event(p.T, code, string(d)); err != nil {
+			if err := r.eventBytes(p.T, code, d); err != nil {
 				return err
 			}
 		}
@@ -234,12 +240,12 @@ func (r *recording) end(ended time.Time, exit *int) error {
 		return err
 	}
 	if d := r.outJ.Flush(); len(d) > 0 {
-		if err := r.event(r.last, asciicast.CodeOutput, string(d)); err != nil {
+		if err := r.eventBytes(r.last, asciicast.CodeOutput, d); err != nil {
 			return err
 		}
 	}
 	if d := r.inJ.Flush(); len(d) > 0 && r.in != nil {
-		if err := r.event(r.last, asciicast.CodeInput, string(d)); err != nil {
+		if err := r.eventBytes(r.last, asciicast.CodeInput, d); err != nil {
 			return err
 		}
 	}

@@ -61,6 +61,10 @@ type Stream struct {
 	buf   []byte
 	spans []span
 	masks []int // where masked matches start in buf
+	// rel and pieces hold what release returned last, reused by the next call: under heavy
+	// output a fresh copy per piece was as much garbage as the output itself.
+	rel    []byte
+	pieces []Piece
 }
 
 // NewStream returns a Stream that holds back at most tail bytes (0 means DefaultTail).
@@ -127,6 +131,8 @@ func lowerASCII(dst, src []byte) []byte {
 
 // Feed adds output that arrived at t and returns what can be released.
 // redacted reports whether a masked match starts in the released output.
+// The pieces and their data do not alias p and are valid until the next Feed
+// or Flush.
 func (s *Stream) Feed(t time.Duration, p []byte) (out []Piece, redacted bool) {
 	if len(p) == 0 {
 		return nil, false
@@ -159,7 +165,8 @@ func (s *Stream) Feed(t time.Duration, p []byte) (out []Piece, redacted bool) {
 	return s.release(len(s.buf) - s.tail)
 }
 
-// Flush releases everything held back.
+// Flush releases everything held back; what it returns is valid until the next
+// Feed or Flush.
 func (s *Stream) Flush() (out []Piece, redacted bool) { return s.release(len(s.buf)) }
 
 func (s *Stream) release(n int) (out []Piece, redacted bool) {
@@ -175,17 +182,21 @@ func (s *Stream) release(n int) (out []Piece, redacted bool) {
 		}
 	}
 	s.masks = kept
-	done := 0
+	s.rel = append(s.rel[:0], s.buf[:n]...)
+	out = s.pieces[:0]
+	done, used := 0, 0
 	for done < n {
-		sp := &s.spans[0]
+		sp := &s.spans[used]
 		k := min(sp.n, n-done)
-		out = append(out, Piece{T: sp.t, Data: append([]byte(nil), s.buf[done:done+k]...)})
+		out = append(out, Piece{T: sp.t, Data: s.rel[done : done+k : done+k]})
 		done += k
 		sp.n -= k
 		if sp.n == 0 {
-			s.spans = s.spans[1:]
+			used++
 		}
 	}
+	s.spans = append(s.spans[:0], s.spans[used:]...)
 	s.buf = append(s.buf[:0], s.buf[n:]...)
+	s.pieces = out
 	return out, redacted
 }

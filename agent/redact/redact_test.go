@@ -51,10 +51,10 @@ func TestTimesKept(t *testing.T) {
 	res, _ := Compile(nil)
 	s := NewStream(res, 4)
 	p1, _ := s.Feed(1, []byte("abcdef"))
-	p2, _ := s.Feed(2, []byte("gh"))
 	if len(p1) != 1 || string(p1[0].Data) != "ab" || p1[0].T != 1 {
 		t.Fatalf("first %+v", p1)
 	}
+	p2, _ := s.Feed(2, []byte("gh")) // pieces are valid until the next call
 	if len(p2) != 1 || string(p2[0].Data) != "cd" || p2[0].T != 1 {
 		t.Fatalf("second %+v", p2)
 	}
@@ -89,8 +89,11 @@ func TestFoldNeedle(t *testing.T) {
 		s := NewStream(res, 4)
 		var out []byte
 		pieces, _ := s.Feed(0, []byte(in))
+		for _, p := range pieces { // valid until the next call
+			out = append(out, p.Data...)
+		}
 		rest, _ := s.Flush()
-		for _, p := range append(pieces, rest...) {
+		for _, p := range rest {
 			out = append(out, p.Data...)
 		}
 		want := regexp.MustCompile(`(?i)password=\S+`).ReplaceAllStringFunc(in, func(m string) string { return strings.Repeat("*", len(m)) })
