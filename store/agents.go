@@ -348,7 +348,7 @@ func WireSettings(st vigil.MonitoringSettings) wire.Settings {
 	return wire.Settings{
 		HeartbeatSeconds: st.HeartbeatSeconds, UploadSeconds: st.UploadSeconds, RecordInput: st.RecordInput,
 		Redact: append([]string{}, st.Redact...), FailClosed: st.FailClosed, Shell: st.Shell,
-		ZstdChunks: true,
+		ZstdChunks: true, EventChunks: true,
 	}
 }
 

@@ -27,3 +27,6 @@ func ResolvePerson(ctx context.Context, s *Store, orgID, ref string) (id string,
 	})
 	return id, err
 }
+
+// CastFromEvents exposes castFromEvents to the external tests.
+func CastFromEvents(b []byte) ([]CastLine, []byte, error) { return castFromEvents(b) }

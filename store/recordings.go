@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/vigilhq/vigil"
+	"github.com/vigilhq/vigil/asciicast"
 	"github.com/vigilhq/vigil/wire"
 )
 
@@ -91,6 +93,63 @@ func ParseChunk(data string) ([]CastLine, error) {
 		out = append(out, l)
 	}
 	return out, nil
+}
+
+// castFromEvents writes the asciicast lines of an events chunk (wire.ReadEvent), checked as
+// the asciicast writer checks what it writes: known codes, resizes as COLSxROWS, times that
+// do not go back. It returns the lines and their text.
+func castFromEvents(b []byte) ([]CastLine, []byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(len(b) + len(b)/4)
+	w, err := asciicast.NewWriter(&buf, asciicast.Header{Width: 80, Height: 24})
+	if err != nil {
+		return nil, nil, err
+	}
+	buf.Reset() // the header is written from the session's start, not with each chunk
+	var lines []CastLine
+	for n := 1; len(b) > 0; n++ {
+		code, t, data, rest, err := wire.ReadEvent(b)
+		if err != nil {
+			return nil, nil, fmt.Errorf("event %d: %w", n, err)
+		}
+		b = rest
+		// The time as the line reads back: microseconds over 1e6 is the double nearest the
+		// six decimals written, where Duration.Seconds may be a bit off.
+		l := CastLine{Time: float64(t/time.Microsecond) / 1e6, Data: validText(data)}
+		switch code {
+		case 'o', 'i', 'm', 'r':
+			l.Code = string(rune(code))
+		default:
+			return nil, nil, fmt.Errorf("event %d: unknown code %q", n, code)
+		}
+		if err := w.WriteEventBytes(l.Time, l.Code, data); err != nil {
+			return nil, nil, fmt.Errorf("event %d: %w", n, err)
+		}
+		if buf.Len() > MaxChunkBytes {
+			return nil, nil, fmt.Errorf("its asciicast lines are larger than %d bytes", MaxChunkBytes)
+		}
+		lines = append(lines, l)
+	}
+	return lines, buf.Bytes(), nil
+}
+
+// validText is data as its asciicast line reads back: each byte that is not part of a valid
+// UTF-8 sequence becomes U+FFFD.
+func validText(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	var sb strings.Builder
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			sb.WriteRune(utf8.RuneError)
+		} else {
+			sb.Write(b[:n])
+		}
+		b = b[n:]
+	}
+	return sb.String()
 }
 
 func invalidItem(i int, kind, field, format string, args ...any) error {
@@ -170,6 +229,9 @@ func ValidateBatch(b wire.Batch) error {
 			}
 			if len(c.Data) > MaxChunkBytes || len(c.Zstd) > MaxChunkBytes {
 				return invalidItem(i, "chunk", "data", "larger than %d bytes", MaxChunkBytes)
+			}
+			if c.Events && len(c.Zstd) == 0 {
+				return invalidItem(i, "chunk", "events", "is set only with zstd")
 			}
 			if c.Size < 0 || c.Size > MaxChunkBytes || (c.Size != 0 && len(c.Zstd) == 0) {
 				return invalidItem(i, "chunk", "size", "is the length of a compressed chunk's text, at most %d bytes", MaxChunkBytes)
@@ -426,6 +488,7 @@ func (a *applier) apply(ctx context.Context, i int, it wire.Item) error {
 		// raw is the chunk's text as bytes, for the hash and compression; text the same as a
 		// string, for the parser: each made once.
 		text, raw, comp := c.Data, []byte(nil), c.Zstd
+		var lines []CastLine // parsed from text below, unless written from event records
 		if len(comp) > 0 {
 			var err error
 			if raw, err = zdecChunk.DecodeAll(comp, nil); err != nil {
@@ -433,6 +496,12 @@ func (a *applier) apply(ctx context.Context, i int, it wire.Item) error {
 			}
 			if c.Size != 0 && len(raw) != c.Size {
 				return invalidItem(i, "chunk", "size", "is %d, but the chunk decompresses to %d bytes", c.Size, len(raw))
+			}
+			if c.Events {
+				if lines, raw, err = castFromEvents(raw); err != nil {
+					return invalidItem(i, "chunk", "zstd", "%v", err)
+				}
+				comp = nil // the lines are stored, compressed here
 			}
 			text = string(raw)
 		} else {
@@ -454,9 +523,10 @@ func (a *applier) apply(ctx context.Context, i int, it wire.Item) error {
 			}
 			return invalidItem(i, "chunk", "index", "chunk %d arrives after chunk %d: chunks must arrive in order, once", c.Index, ss.lastIndex)
 		}
-		lines, err := ParseChunk(text)
-		if err != nil {
-			return invalidItem(i, "chunk", "data", "%v", err)
+		if lines == nil {
+			if lines, err = ParseChunk(text); err != nil {
+				return invalidItem(i, "chunk", "data", "%v", err)
+			}
 		}
 		hash := chainHash(ss.lastHash, raw)
 		var start, last float64 = ss.lastTime, ss.lastTime
@@ -466,7 +536,7 @@ func (a *applier) apply(ctx context.Context, i int, it wire.Item) error {
 		}
 		if len(comp) == 0 {
 			enc := zenc
-			if len(text) >= 64<<10 {
+			if len(text) >= 64<<10 && !c.Events {
 				enc = zencLarge // worth the extra time: stored for the retention period
 			}
 			comp = enc.EncodeAll(raw, nil)

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"slices"
@@ -378,6 +379,111 @@ func TestIngestCompressedChunks(t *testing.T) {
 		mustApply(t, s, h.ID, batch(4, start("sized", "alice"), wire.Item{Chunk: &wire.Chunk{SessionID: "sized", Index: 0, Zstd: z(chunk0), Size: len(chunk0)}}))
 		if _, err := s.GetRecordedSession(ctx, h.OrgID, "bad"); vigil.ErrorCode(err) != vigil.ENotFound {
 			t.Errorf("a refused batch left its session: %v", err)
+		}
+	})
+}
+
+// events writes asciicast lines as event records (wire.AppendEvent), the way an agent sends
+// them when the server accepts event chunks.
+func events(t testing.TB, text string) []byte {
+	t.Helper()
+	lines, err := store.ParseChunk(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b []byte
+	for _, l := range lines {
+		b = wire.AppendEvent(b, l.Code[0], time.Duration(l.Time*1e6)*time.Microsecond, []byte(l.Data))
+	}
+	return b
+}
+
+// A chunk of event records is stored as the asciicast lines the server writes from them:
+// the same session sent as lines and as records ends up with the same chunks, hash chain and
+// search; records that are not well formed, or lines the asciicast writer would refuse, are
+// refused with the batch.
+func TestIngestEventChunks(t *testing.T) {
+	enc, _ := zstd.NewWriter(nil)
+	z := func(b []byte) []byte { return enc.EncodeAll(b, nil) }
+	echunk := func(id string, idx int, b []byte) wire.Item {
+		return wire.Item{Chunk: &wire.Chunk{SessionID: id, Index: idx, Zstd: z(b), Size: len(b), Events: true}}
+	}
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		h, _ := enrolAgent(t, s, "Org A", "web1")
+		if st := store.WireSettings(vigil.MonitoringSettings{}); !st.EventChunks {
+			t.Fatal("settings do not offer event chunks")
+		}
+		mustApply(t, s, h.ID, batch(1, start("lines", "alice"), chunk("lines", 0, chunk0), chunk("lines", 1, chunk1), end("lines", 2)))
+		mustApply(t, s, h.ID, batch(2, start("records", "alice"), echunk("records", 0, events(t, chunk0)), echunk("records", 1, events(t, chunk1)), end("records", 2)))
+		mustApply(t, s, h.ID, batch(3, echunk("records", 1, events(t, chunk1)))) // resent: the same chunk
+		for _, id := range []string{"lines", "records"} {
+			var all strings.Builder
+			if err := s.SessionChunks(ctx, h.OrgID, id, func(_ int, d []byte) error { all.Write(d); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if all.String() != chunk0+chunk1 {
+				t.Errorf("%s: chunks = %q", id, all.String())
+			}
+		}
+		vl, err1 := s.VerifySession(ctx, h.OrgID, "lines")
+		vr, err2 := s.VerifySession(ctx, h.OrgID, "records")
+		if err1 != nil || err2 != nil || !vl.OK || !vr.OK || vl.FinalHash != vr.FinalHash {
+			t.Fatalf("verify lines %+v %v, records %+v %v", vl, err1, vr, err2)
+		}
+		for _, q := range []string{"nginx", "kerberos"} {
+			if ss, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: q, Limit: 5}); err != nil || len(ss) != 2 {
+				t.Fatalf("search %q = %d sessions, %v; want both", q, len(ss), err)
+			}
+		}
+		control := bytes.Repeat([]byte{1}, wire.MaxEventData)
+		var huge []byte // 11 records of control characters: 4.3 MB of lines once escaped
+		for range 11 {
+			huge = wire.AppendEvent(huge, 'o', time.Second, control)
+		}
+		for name, it := range map[string]wire.Item{
+			"unknown code":   echunk("bad", 0, wire.AppendEvent(nil, 'x', 0, []byte("?"))),
+			"time goes back": echunk("bad", 0, wire.AppendEvent(wire.AppendEvent(nil, 'o', 2*time.Second, []byte("a")), 'o', time.Second, []byte("b"))),
+			"bad resize":     echunk("bad", 0, wire.AppendEvent(nil, 'r', 0, []byte("wide"))),
+			"truncated":      echunk("bad", 0, events(t, chunk0)[:20]),
+			"lines too long": echunk("bad", 0, huge),
+			"not zstd":       {Chunk: &wire.Chunk{SessionID: "bad", Index: 0, Events: true, Data: chunk0}},
+			"wrong size":     {Chunk: &wire.Chunk{SessionID: "bad", Index: 0, Zstd: z(events(t, chunk0)), Size: 3, Events: true}},
+		} {
+			_, err := s.ApplyBatch(ctx, h.ID, batch(10, start("bad", "alice"), it))
+			if vigil.ErrorCode(err) != vigil.EInvalid {
+				t.Errorf("%s: %v, want invalid", name, err)
+			}
+		}
+		if _, err := s.GetRecordedSession(ctx, h.OrgID, "bad"); vigil.ErrorCode(err) != vigil.ENotFound {
+			t.Errorf("a refused batch left its session: %v", err)
+		}
+	})
+}
+
+// The lines written from any records read back as the lines themselves: what is indexed is
+// what is stored, and they are never more than wire.EventsExpansion times the records.
+func FuzzCastFromEvents(f *testing.F) {
+	f.Add(wire.AppendEvent(wire.AppendEvent(nil, 'o', time.Second, []byte("$ ls\r\n")), 'r', 2*time.Second, []byte("80x24")))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		lines, text, err := store.CastFromEvents(b)
+		if err != nil {
+			return
+		}
+		if len(text) > wire.EventsExpansion*len(b) {
+			t.Fatalf("%d bytes of records made %d of lines", len(b), len(text))
+		}
+		back, err := store.ParseChunk(string(text))
+		if err != nil {
+			t.Fatalf("the lines do not parse: %v\n%q", err, text)
+		}
+		if len(back) != len(lines) {
+			t.Fatalf("%d lines written, %d read back", len(lines), len(back))
+		}
+		for i := range back {
+			if back[i] != lines[i] {
+				t.Fatalf("line %d: wrote %+v, read back %+v", i, lines[i], back[i])
+			}
 		}
 	})
 }

@@ -244,24 +244,36 @@ func BenchmarkIngestHeavyOutput(b *testing.B) {
 		}
 		chunks = append(chunks, sb.String())
 	}
-	// Compressed on the host, as the agent sends them to a server that accepts that.
+	// Compressed on the host, as the agent sends them to a server that accepts that: as
+	// asciicast lines, or as event records (what agents send to this server).
 	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest))
-	var zchunks [][]byte
+	var zlines, zevents []*wire.Chunk
 	for _, c := range chunks {
-		zchunks = append(zchunks, enc.EncodeAll([]byte(c), nil))
+		zlines = append(zlines, &wire.Chunk{Zstd: enc.EncodeAll([]byte(c), nil), Size: len(c)})
+		ev := events(b, c)
+		zevents = append(zevents, &wire.Chunk{Zstd: enc.EncodeAll(ev, nil), Size: len(ev), Events: true})
 	}
-	b.SetBytes(raw)
-	b.ReportAllocs()
 	seq := uint64(0)
-	for i := 0; b.Loop(); i++ {
-		id := "bench-" + strconv.Itoa(i)
-		seq++
-		items := []wire.Item{start(id, "alice")}
-		for k, c := range zchunks {
-			items = append(items, wire.Item{Chunk: &wire.Chunk{SessionID: id, Index: k, Zstd: c}})
-		}
-		if _, err := s.ApplyBatch(context.Background(), h.ID, batch(seq, items...)); err != nil {
-			b.Fatal(err)
-		}
+	for _, form := range []struct {
+		name   string
+		chunks []*wire.Chunk
+	}{{"lines", zlines}, {"events", zevents}} {
+		b.Run(form.name, func(b *testing.B) {
+			b.SetBytes(raw)
+			b.ReportAllocs()
+			for b.Loop() {
+				seq++
+				id := "bench-" + strconv.FormatUint(seq, 10)
+				items := []wire.Item{start(id, "alice")}
+				for k, c := range form.chunks {
+					c := *c
+					c.SessionID, c.Index = id, k
+					items = append(items, wire.Item{Chunk: &c})
+				}
+				if _, err := s.ApplyBatch(context.Background(), h.ID, batch(seq, items...)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

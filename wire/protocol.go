@@ -41,8 +41,11 @@ const MaxClockSkew = 5 * time.Minute
 const MaxBatchText = 64 << 20
 
 // ChunkText is how much text a chunk holds: Size when it is compressed, else
-// the length of Data.
+// the length of Data; for event records, the most their asciicast lines can be.
 func ChunkText(c *Chunk) int {
+	if c.Events {
+		return c.Size * EventsExpansion
+	}
 	if len(c.Zstd) > 0 {
 		return c.Size
 	}
@@ -118,6 +121,8 @@ type Settings struct {
 	// ZstdChunks says the server accepts chunks compressed by the agent (Chunk.Zstd). An
 	// older server does not send it, and is sent chunks as text.
 	ZstdChunks bool `json:"zstd_chunks,omitempty"`
+	// EventChunks says the server accepts chunks of event records (Chunk.Events).
+	EventChunks bool `json:"event_chunks,omitempty"`
 }
 
 // Heartbeat tells the server the agent is alive.
@@ -220,9 +225,12 @@ type Chunk struct {
 	// then empty), once the server's settings say it accepts them (Settings.ZstdChunks):
 	// a heavy session's output then crosses the spool, the network and the server's
 	// decoder at a tenth of its size or less. The hash chain is over the text.
-	Zstd     []byte `json:"zstd,omitempty"`
-	Size     int    `json:"size,omitempty"`     // with Zstd: the length of the text it decompresses to
-	Redacted bool   `json:"redacted,omitempty"` // something in it was masked at capture
+	Zstd []byte `json:"zstd,omitempty"`
+	// Events says Zstd holds event records (see AppendEvent), not asciicast lines; the server
+	// writes the lines. Sent once the server's settings say it accepts them (EventChunks).
+	Events   bool `json:"events,omitempty"`
+	Size     int  `json:"size,omitempty"`     // with Zstd: the length of what it decompresses to
+	Redacted bool `json:"redacted,omitempty"` // something in it was masked at capture
 }
 
 // Command is one command line of a recorded session, from its OSC 133

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"time"
+	"unicode/utf8"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -44,6 +45,7 @@ type recording struct {
 	commandsFound bool
 	opened        time.Time // when the chunk being built got its first event
 	compress      bool      // chunks go out as Chunk.Zstd: the server accepts them
+	events        bool      // and as event records (Chunk.Events), not asciicast lines
 }
 
 // chunkEncoder compresses chunks on the host, at zstd's fastest level with its smaller
@@ -75,19 +77,44 @@ func (r *recording) event(t time.Duration, code, data string) error {
 	return r.eventBytes(t, code, []byte(data))
 }
 
-// eventBytes writes an event; it does not keep data.
+// eventBytes writes an event; it does not keep data. Data longer than wire.MaxEventData is
+// cut (at a character boundary) into several events of output or input, and a longer marker
+// is shortened, so that no chunk can outgrow what the server accepts.
 func (r *recording) eventBytes(t time.Duration, code string, data []byte) error {
 	r.last = max(r.last, t)
-	if r.buf.Len() == 0 {
-		r.opened = time.Now()
+	for {
+		piece, rest := data, []byte(nil)
+		if len(data) > wire.MaxEventData {
+			cut := wire.MaxEventData
+			for k := cut; k > cut-utf8.UTFMax; k-- {
+				if utf8.RuneStart(data[k]) {
+					cut = k
+					break
+				}
+			}
+			piece, rest = data[:cut], data[cut:]
+			if code != asciicast.CodeOutput && code != asciicast.CodeInput {
+				rest = nil
+			}
+		}
+		if r.buf.Len() == 0 {
+			r.opened = time.Now()
+		}
+		if r.events {
+			r.buf.Write(wire.AppendEvent(r.buf.AvailableBuffer(), code[0], r.last, piece))
+		} else if err := r.w.WriteEventBytes(r.last.Seconds(), code, piece); err != nil {
+			return err
+		}
+		if r.buf.Len() >= chunkBytes {
+			if err := r.flushChunk(); err != nil {
+				return err
+			}
+		}
+		if len(rest) == 0 {
+			return nil
+		}
+		data = rest
 	}
-	if err := r.w.WriteEventBytes(r.last.Seconds(), code, data); err != nil {
-		return err
-	}
-	if r.buf.Len() >= chunkBytes {
-		return r.flushChunk()
-	}
-	return nil
 }
 
 func (r *recording) flushChunk() error {
@@ -97,7 +124,7 @@ func (r *recording) flushChunk() error {
 	c := &wire.Chunk{SessionID: r.id, Index: r.index, Redacted: r.redacted}
 	if r.compress {
 		c.Zstd = chunkEncoder.EncodeAll(r.buf.Bytes(), make([]byte, 0, r.buf.Len()/8))
-		c.Size = r.buf.Len()
+		c.Size, c.Events = r.buf.Len(), r.events
 	} else {
 		c.Data = r.buf.String()
 	}

@@ -6,11 +6,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/vigilhq/vigil/agent/osc133"
 	"github.com/vigilhq/vigil/agent/redact"
+	"github.com/vigilhq/vigil/asciicast"
 	"github.com/vigilhq/vigil/wire"
 )
 
@@ -32,7 +34,7 @@ func BenchmarkRecordingHeavyOutput(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		rec.compress = true // as with a server that accepts compressed chunks
+		rec.compress, rec.events = true, true // as with a server that accepts event chunks
 		for p := data; len(p) > 0; {
 			n := min(len(p), 256<<10)
 			if err := rec.output(time.Millisecond, p[:n]); err != nil {
@@ -89,7 +91,7 @@ func TestRecordingCompressedChunks(t *testing.T) {
 	for i := 1; i <= 100000; i++ { // about 600 KiB: three chunks
 		out.WriteString(strconv.Itoa(i) + "\r\n")
 	}
-	record := func(compress bool) []*wire.Chunk {
+	record := func(compress, events bool) []*wire.Chunk {
 		var chunks []*wire.Chunk
 		rec, err := newRecording("s", time.Now(), false, false, "", nil, func(items ...wire.Item) error {
 			for _, it := range items {
@@ -102,7 +104,7 @@ func TestRecordingCompressedChunks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec.compress = compress
+		rec.compress, rec.events = compress, events
 		for p := out.Bytes(); len(p) > 0; {
 			n := min(len(p), 4096)
 			if err := rec.output(time.Millisecond, p[:n]); err != nil {
@@ -115,7 +117,7 @@ func TestRecordingCompressedChunks(t *testing.T) {
 		}
 		return chunks
 	}
-	plain, zipped := record(false), record(true)
+	plain, zipped := record(false, false), record(true, false)
 	if len(plain) < 2 || len(plain) != len(zipped) {
 		t.Fatalf("%d plain chunks, %d compressed", len(plain), len(zipped))
 	}
@@ -133,5 +135,99 @@ func TestRecordingCompressedChunks(t *testing.T) {
 	}
 	if sent*8 > text {
 		t.Errorf("compressed %d bytes to %d: expected at least 8:1 on seq's output", text, sent)
+	}
+}
+
+// castOf writes the asciicast lines of event records as the server does.
+func castOf(t *testing.T, b []byte) string {
+	t.Helper()
+	var buf bytes.Buffer
+	w, _ := asciicast.NewWriter(&buf, asciicast.Header{Width: 80, Height: 24})
+	buf.Reset()
+	for len(b) > 0 {
+		code, at, data, rest, err := wire.ReadEvent(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WriteEventBytes(float64(at/time.Microsecond)/1e6, string(rune(code)), data); err != nil {
+			t.Fatal(err)
+		}
+		b = rest
+	}
+	return buf.String()
+}
+
+// With event chunks, the daemon sends records the server turns into the very lines it would
+// have sent, and long output is cut into records of at most wire.MaxEventData bytes at
+// character boundaries.
+func TestRecordingEventChunks(t *testing.T) {
+	t.Parallel()
+	long := bytes.Repeat([]byte("é"), wire.MaxEventData) // 128 KiB of two-byte characters
+	var chunks [2][]*wire.Chunk
+	for i, events := range []bool{false, true} {
+		rec, err := newRecording("s", time.Now(), false, false, "", nil, func(items ...wire.Item) error {
+			for _, it := range items {
+				if it.Chunk != nil {
+					chunks[i] = append(chunks[i], it.Chunk)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec.compress, rec.events = true, events
+		for k := 1; k <= 50000; k++ {
+			if err := rec.output(time.Duration(k)*time.Millisecond, []byte(strconv.Itoa(k)+"\r\n")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := rec.resize(time.Minute, 100, 30); err != nil {
+			t.Fatal(err)
+		}
+		if err := rec.output(time.Hour, long); err != nil {
+			t.Fatal(err)
+		}
+		if err := rec.end(time.Now(), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines, records := chunks[0], chunks[1]
+	if len(records) < 2 || len(lines) < 2 {
+		t.Fatalf("%d chunks of lines, %d of records", len(lines), len(records))
+	}
+	dec, _ := zstd.NewReader(nil)
+	var fromLines, fromRecords strings.Builder
+	for _, c := range lines {
+		b, _ := dec.DecodeAll(c.Zstd, nil)
+		fromLines.Write(b)
+	}
+	var out []byte
+	for i, c := range records {
+		b, err := dec.DecodeAll(c.Zstd, nil)
+		if err != nil || !c.Events || c.Size != len(b) || c.Index != i {
+			t.Fatalf("chunk %d: events %v, size %d of %d: %v", i, c.Events, c.Size, len(b), err)
+		}
+		text := castOf(t, b)
+		if len(text) > wire.ChunkText(c) {
+			t.Errorf("chunk %d: %d bytes of lines, more than the %d declared", i, len(text), wire.ChunkText(c))
+		}
+		fromRecords.WriteString(text)
+		for len(b) > 0 {
+			code, _, data, rest, _ := wire.ReadEvent(b)
+			if code == 'o' && len(data) > 1000 {
+				if len(data) > wire.MaxEventData || !utf8.Valid(data) {
+					t.Errorf("a record of %d bytes, valid UTF-8 %v", len(data), utf8.Valid(data))
+				}
+				out = append(out, data...)
+			}
+			b = rest
+		}
+	}
+	if fromRecords.String() != fromLines.String() {
+		t.Errorf("the lines written from the records differ from the lines (%d and %d bytes)", fromRecords.Len(), fromLines.Len())
+	}
+	if !bytes.Equal(out, long) {
+		t.Errorf("the long output came back as %d bytes, want %d", len(out), len(long))
 	}
 }

@@ -139,6 +139,7 @@ func (d *Daemon) serve(ctx context.Context, conn *net.UnixConn) {
 		return
 	}
 	rec.compress = settings.ZstdChunks
+	rec.events = settings.ZstdChunks && settings.EventChunks
 	welcome.OK, welcome.SessionID = true, id
 	live := &liveSession{id: id, user: peer.User, conn: conn, ended: make(chan struct{})}
 	// Known before the recorder hears of it, so an instruction that follows
