@@ -536,7 +536,7 @@ func (a *applier) apply(ctx context.Context, i int, it wire.Item) error {
 		}
 		if len(comp) == 0 {
 			enc := zenc
-			if len(text) >= 64<<10 && !c.Events {
+			if len(text) >= 64<<10 {
 				enc = zencLarge // worth the extra time: stored for the retention period
 			}
 			comp = enc.EncodeAll(raw, nil)
