@@ -21,7 +21,7 @@ func TestSeedRecordsSessions(t *testing.T) {
 		if err != nil || len(hosts) != 1 || hosts[0].Hostname != demo.DemoHost {
 			t.Fatalf("demo hosts = %+v, %v; want %s", hosts, err, demo.DemoHost)
 		}
-		sessions, err := s.ListRecordedSessions(ctx, res.OrgID, vigil.SessionFilter{Limit: 50})
+		sessions, _, err := s.ListRecordedSessions(ctx, res.OrgID, vigil.SessionFilter{Limit: 50})
 		if err != nil || len(sessions) < 2 {
 			t.Fatalf("demo has %d recorded sessions (%v), want 2 or more", len(sessions), err)
 		}
@@ -38,7 +38,7 @@ func TestSeedRecordsSessions(t *testing.T) {
 				t.Errorf("session %s has %d commands (%v)", rs.ID, len(cmds), err)
 			}
 		}
-		if found, err := s.ListRecordedSessions(ctx, res.OrgID, vigil.SessionFilter{Query: "openssl", Limit: 50}); err != nil || len(found) == 0 {
+		if found, _, err := s.ListRecordedSessions(ctx, res.OrgID, vigil.SessionFilter{Query: "openssl", Limit: 50}); err != nil || len(found) == 0 {
 			t.Errorf("search for openssl found %d sessions (%v)", len(found), err)
 		}
 		for _, typ := range []string{"login", "sudo"} {

@@ -638,9 +638,11 @@ func SessionCursor(r vigil.RecordedSession) string {
 	return strconv.FormatInt(micros(r.StartedAt), 10) + "|" + r.ID
 }
 
-// ListRecordedSessions lists recorded sessions, newest first. With a query, each
-// session carries its matches (up to 20, by offset).
-func (s *Store) ListRecordedSessions(ctx context.Context, orgID string, f vigil.SessionFilter) ([]vigil.RecordedSession, error) {
+// ListRecordedSessions lists up to f.Limit recorded sessions, newest first, and returns the
+// cursor of the next page ("" after the last). With a query, each session carries its
+// matches (up to 20, by offset), and a page may hold fewer sessions than the limit, even
+// none, and still have a next cursor: a page reads back a bounded number of candidates.
+func (s *Store) ListRecordedSessions(ctx context.Context, orgID string, f vigil.SessionFilter) ([]vigil.RecordedSession, string, error) {
 	query := `SELECT ` + sessionColumns + ` FROM rec_sessions WHERE org_id = ?`
 	args := []any{orgID}
 	if f.User != "" {
@@ -665,42 +667,50 @@ func (s *Store) ListRecordedSessions(ctx context.Context, orgID string, f vigil.
 	q := strings.TrimSpace(f.Query)
 	if q != "" {
 		if s.searchArg(q) == "" {
-			return nil, nil // nothing to search for: no letter or digit
+			return nil, "", nil // nothing to search for: no letter or digit
 		}
 		query += ` AND id IN (SELECT session_id FROM rec_search WHERE ` + s.searchCondition() + ` AND org_id = ?)`
 		args = append(args, s.searchArg(q), orgID)
 	}
+	limit := max(f.Limit, 1)
+	if q == "" {
+		page, err := s.sessionsPage(ctx, query, args, f.Before, limit+1)
+		if err != nil || len(page) <= limit {
+			return page, "", err
+		}
+		return page[:limit], SessionCursor(page[limit-1]), nil
+	}
 	// With a query the index names candidate sessions; a candidate whose chunks hold the
 	// query's words only in their indexed form (indexWord) has no match and is left out, and
-	// the page is filled from the next candidates.
+	// the page is filled from the next candidates. Each candidate is read back, so a page
+	// looks at no more than max(limit, s.SearchCandidates) of them: past that it ends short,
+	// with the cursor of the last one looked at.
 	var out []vigil.RecordedSession
-	before := f.Before
+	before, scanned := f.Before, 0
 	for {
-		page, err := s.sessionsPage(ctx, query, args, before, f.Limit)
+		page, err := s.sessionsPage(ctx, query, args, before, limit+1)
 		if err != nil {
-			if q != "" && s.dialect.name() == "sqlite" && strings.Contains(err.Error(), "fts5") {
-				return nil, vigil.Invalid("q", "cannot be searched for")
+			if s.dialect.name() == "sqlite" && strings.Contains(err.Error(), "fts5") {
+				return nil, "", vigil.Invalid("q", "cannot be searched for")
 			}
-			return nil, err
+			return nil, "", err
 		}
 		for _, r := range page {
-			if q != "" {
-				if r.Matches, err = s.SessionMatches(ctx, orgID, r.ID, q); err != nil {
-					return nil, err
-				}
-				if len(r.Matches) == 0 {
-					continue
-				}
+			if len(out) == limit || scanned == max(limit, s.SearchCandidates) {
+				return out, before, nil // r and more candidates follow
 			}
-			out = append(out, r)
-			if len(out) == f.Limit {
-				return out, nil
+			scanned++
+			if r.Matches, err = s.SessionMatches(ctx, orgID, r.ID, q); err != nil {
+				return nil, "", err
+			}
+			before = SessionCursor(r)
+			if len(r.Matches) > 0 {
+				out = append(out, r)
 			}
 		}
-		if q == "" || len(page) == 0 || len(page) < f.Limit {
-			return out, nil
+		if len(page) <= limit {
+			return out, "", nil
 		}
-		before = SessionCursor(page[len(page)-1])
 	}
 }
 

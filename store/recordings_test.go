@@ -196,7 +196,7 @@ func TestSessionSearchAndIsolation(t *testing.T) {
 		recordSession(t, s, a.ID, "sess-a", 1)
 		recordSession(t, s, b.ID, "sess-b", 1)
 		for q, want := range map[string]float64{"kerberos": 2.5, "nginx": 4.0, "KERBEROS ticket": 2.5} {
-			ss, err := s.ListRecordedSessions(ctx, a.OrgID, vigil.SessionFilter{Query: q, Limit: 10})
+			ss, _, err := s.ListRecordedSessions(ctx, a.OrgID, vigil.SessionFilter{Query: q, Limit: 10})
 			if err != nil || len(ss) != 1 || ss[0].ID != "sess-a" || len(ss[0].Matches) == 0 || ss[0].Matches[0].Offset != want {
 				t.Fatalf("search %q = %+v, %v", q, ss, err)
 			}
@@ -205,15 +205,15 @@ func TestSessionSearchAndIsolation(t *testing.T) {
 			}
 		}
 		for _, q := range []string{"31m", "absent", `"quoted" OR *`} {
-			if ss, err := s.ListRecordedSessions(ctx, a.OrgID, vigil.SessionFilter{Query: q, Limit: 10}); err != nil || len(ss) != 0 {
+			if ss, _, err := s.ListRecordedSessions(ctx, a.OrgID, vigil.SessionFilter{Query: q, Limit: 10}); err != nil || len(ss) != 0 {
 				t.Fatalf("search %q = %d sessions, %v", q, len(ss), err)
 			}
 		}
 		// Filters.
-		if ss, _ := s.ListRecordedSessions(ctx, a.OrgID, vigil.SessionFilter{User: "bob", Limit: 10}); len(ss) != 0 {
+		if ss, _, _ := s.ListRecordedSessions(ctx, a.OrgID, vigil.SessionFilter{User: "bob", Limit: 10}); len(ss) != 0 {
 			t.Fatal("user filter")
 		}
-		if ss, _ := s.ListRecordedSessions(ctx, a.OrgID, vigil.SessionFilter{Host: "web1", From: t0.Add(-time.Hour), To: t0.Add(time.Hour), Limit: 10}); len(ss) != 1 {
+		if ss, _, _ := s.ListRecordedSessions(ctx, a.OrgID, vigil.SessionFilter{Host: "web1", From: t0.Add(-time.Hour), To: t0.Add(time.Hour), Limit: 10}); len(ss) != 1 {
 			t.Fatal("host/time filter")
 		}
 		// Isolation: sessions, hosts, events.
@@ -229,7 +229,7 @@ func TestSessionSearchAndIsolation(t *testing.T) {
 		if _, err := s.RevokeHost(sysCtx, a.OrgID, b.ID); vigil.ErrorCode(err) != vigil.ENotFound {
 			t.Fatalf("revoke other org's host: %v", err)
 		}
-		ss, _ := s.ListRecordedSessions(ctx, a.OrgID, vigil.SessionFilter{Limit: 10})
+		ss, _, _ := s.ListRecordedSessions(ctx, a.OrgID, vigil.SessionFilter{Limit: 10})
 		hs, _ := s.ListHosts(ctx, a.OrgID, "", 10)
 		es, _ := s.ListEvents(ctx, a.OrgID, vigil.EventFilter{Limit: 10})
 		if len(ss) != 1 || len(hs) != 1 || len(es) != 1 || es[0].Type != wire.EventSudo || es[0].Host != "web1" || es[0].TargetUser != "root" {
@@ -280,7 +280,7 @@ func TestRetentionPurgeSkipsLegalHold(t *testing.T) {
 				t.Fatalf("%s was purged: %v", id, err)
 			}
 		}
-		if ss, _ := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: "kerberos", Limit: 10}); len(ss) != 1 || ss[0].ID != "old-2" {
+		if ss, _, _ := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: "kerberos", Limit: 10}); len(ss) != 1 || ss[0].ID != "old-2" {
 			t.Fatalf("search after purge = %+v", ss)
 		}
 		es, err := s.ListTrail(ctx, h.OrgID, vigil.TrailFilter{EntityType: "session", Limit: 100})
@@ -307,7 +307,7 @@ func TestIngestRefusesUnstorableText(t *testing.T) {
 		}
 		// A NUL in terminal output is stored in the chunk and left out of the index.
 		mustApply(t, s, h.ID, batch(1, start("s1", "alice"), chunk("s1", 0, "[0.1, \"o\", \"a\\u0000b \\ud800 zzz\"]\n")))
-		if ss, err := s.ListRecordedSessions(context.Background(), h.OrgID, vigil.SessionFilter{Query: "zzz", Limit: 5}); err != nil || len(ss) != 1 {
+		if ss, _, err := s.ListRecordedSessions(context.Background(), h.OrgID, vigil.SessionFilter{Query: "zzz", Limit: 5}); err != nil || len(ss) != 1 {
 			t.Fatalf("search = %v, %v", ss, err)
 		}
 	})
@@ -347,7 +347,7 @@ func TestIngestCompressedChunks(t *testing.T) {
 		if err1 != nil || err2 != nil || !vp.OK || !vz.OK || vp.FinalHash != vz.FinalHash {
 			t.Fatalf("verify plain %+v %v, zipped %+v %v", vp, err1, vz, err2)
 		}
-		if ss, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: "nginx", Limit: 5}); err != nil || len(ss) != 2 {
+		if ss, _, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: "nginx", Limit: 5}); err != nil || len(ss) != 2 {
 			t.Fatalf("search = %d sessions, %v; want both", len(ss), err)
 		}
 		huge := strings.Repeat(`[0.1, "o", "`+strings.Repeat("y", 1000)+`"]`+"\n", 5000) // 5 MB of text
@@ -432,7 +432,7 @@ func TestIngestEventChunks(t *testing.T) {
 			t.Fatalf("verify lines %+v %v, records %+v %v", vl, err1, vr, err2)
 		}
 		for _, q := range []string{"nginx", "kerberos"} {
-			if ss, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: q, Limit: 5}); err != nil || len(ss) != 2 {
+			if ss, _, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: q, Limit: 5}); err != nil || len(ss) != 2 {
 				t.Fatalf("search %q = %d sessions, %v; want both", q, len(ss), err)
 			}
 		}

@@ -43,7 +43,7 @@ func TestSearchOutputPerChunk(t *testing.T) {
 			{"readme", 1.0, "README.md"},
 		}
 		for _, tt := range tests {
-			ss, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: tt.q, Limit: 10})
+			ss, _, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: tt.q, Limit: 10})
 			if err != nil || len(ss) != 1 || len(ss[0].Matches) == 0 {
 				t.Fatalf("search %q = %+v, %v", tt.q, ss, err)
 			}
@@ -56,7 +56,7 @@ func TestSearchOutputPerChunk(t *testing.T) {
 			}
 		}
 		for _, q := range []string{"deploy.shx", "***", "31m", `"quoted" OR *`} {
-			ss, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: q, Limit: 10})
+			ss, _, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: q, Limit: 10})
 			if err != nil || len(ss) != 0 {
 				t.Errorf("search %q = %d sessions, %v; want none", q, len(ss), err)
 			}
@@ -111,7 +111,7 @@ func TestSearchDigitWords(t *testing.T) {
 			{"10.0.0.6", nil, ""},
 		}
 		for _, tt := range tests {
-			ss, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: tt.q, Limit: 10})
+			ss, _, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: tt.q, Limit: 10})
 			if err != nil {
 				t.Fatalf("search %q: %v", tt.q, err)
 			}
@@ -131,18 +131,43 @@ func TestSearchDigitWords(t *testing.T) {
 		}
 		// A page of one: the newest candidate (n5) does not match, the page is filled from the
 		// next ones and the cursor goes on from there.
-		p1, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: "1234567", Limit: 1})
-		if err != nil || len(p1) != 1 || p1[0].ID != "n4" {
-			t.Fatalf("first page = %+v, %v; want n4", p1, err)
+		p1, c1, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: "1234567", Limit: 1})
+		if err != nil || len(p1) != 1 || p1[0].ID != "n4" || c1 == "" {
+			t.Fatalf("first page = %+v, %q, %v; want n4 and a cursor", p1, c1, err)
 		}
-		p2, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: "1234567", Limit: 1, Before: store.SessionCursor(p1[0])})
-		if err != nil || len(p2) != 1 || p2[0].ID != "n2" {
-			t.Fatalf("second page = %+v, %v; want n2", p2, err)
+		p2, c2, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: "1234567", Limit: 1, Before: c1})
+		if err != nil || len(p2) != 1 || p2[0].ID != "n2" || c2 == "" {
+			t.Fatalf("second page = %+v, %q, %v; want n2 and a cursor (n1 is left to look at)", p2, c2, err)
 		}
-		p3, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: "1234567", Limit: 1, Before: store.SessionCursor(p2[0])})
-		if err != nil || len(p3) != 0 {
-			t.Fatalf("third page = %+v, %v; want none", p3, err)
+		p3, c3, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: "1234567", Limit: 1, Before: c2})
+		if err != nil || len(p3) != 0 || c3 != "" {
+			t.Fatalf("third page = %+v, %q, %v; want none and no cursor", p3, c3, err)
 		}
+		// A page reads back a bounded number of candidates: past it, the page ends short with
+		// the cursor of the last candidate looked at, and following the cursors finds every
+		// match once.
+		for _, limit := range []int{1, 2, 10} {
+			s.SearchCandidates = 2
+			var got []string
+			cursor, pages := "", 0
+			for {
+				ss, next, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: "1234567", Limit: limit, Before: cursor})
+				if err != nil || len(ss) > limit {
+					t.Fatalf("limit %d: page of %d, %v", limit, len(ss), err)
+				}
+				for _, r := range ss {
+					got = append(got, r.ID)
+				}
+				if pages++; next == "" || pages > 10 {
+					break
+				}
+				cursor = next
+			}
+			if strings.Join(got, " ") != "n4 n2" {
+				t.Errorf("limit %d, 2 candidates a page: found %v in %d pages, want n4 n2", limit, got, pages)
+			}
+		}
+		s.SearchCandidates = 200
 		// A row indexed before words with digits were cut holds them whole, and is still found.
 		mustApply(t, s, h.ID, batch(seq+1, start("old", "alice"), end("old", 0)))
 		body := "INSERT INTO rec_search (session_id, org_id, kind, offset_s, chunk_idx, text, body) VALUES (?, ?, 'c', 1.5, -1, ?, ?)"
@@ -152,7 +177,7 @@ func TestSearchDigitWords(t *testing.T) {
 		if _, err := raw.Exec(rebind(s, body), "old", h.OrgID, "deploy 7654321", "deploy 7654321"); err != nil {
 			t.Fatal(err)
 		}
-		old, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: "deploy 7654321", Limit: 10})
+		old, _, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: "deploy 7654321", Limit: 10})
 		if err != nil || len(old) != 1 || old[0].ID != "old" || len(old[0].Matches) != 1 || old[0].Matches[0].Text != "deploy 7654321" {
 			t.Fatalf("search in a row indexed whole = %+v, %v", old, err)
 		}

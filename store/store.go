@@ -38,6 +38,9 @@ type Store struct {
 	Now func() time.Time
 	// PasswordParams are the argon2id costs for new password hashes.
 	PasswordParams password.Params
+	// SearchCandidates is how many candidate sessions a page of a session search reads
+	// back at most, when that is more than the page's limit (ListRecordedSessions).
+	SearchCandidates int
 
 	rebound sync.Map // query text with ? placeholders -> dialect's text
 }
@@ -48,7 +51,7 @@ var migrationsFS embed.FS
 // Open connects to the store described by cfg and checks that it answers. It
 // does not apply migrations; call Migrate.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
-	s := &Store{Now: time.Now, PasswordParams: password.Default}
+	s := &Store{Now: time.Now, PasswordParams: password.Default, SearchCandidates: 200}
 	if cfg.DSN != "" {
 		if !strings.HasPrefix(cfg.DSN, "postgres://") && !strings.HasPrefix(cfg.DSN, "postgresql://") {
 			return nil, fmt.Errorf("--db must be a postgres:// URL (leave it empty for SQLite)")

@@ -126,6 +126,19 @@ func parsePage(r *http.Request) (page, error) {
 
 // newList builds a list response from up to limit+1 fetched items: the
 // extra item, if present, only says that another page exists.
+// cursorList is a list whose next page the store named: next is "" after the last.
+func cursorList[T any](items []T, next string) List[T] {
+	l := List[T]{Items: items}
+	if l.Items == nil {
+		l.Items = []T{}
+	}
+	if next != "" {
+		c := base64.RawURLEncoding.EncodeToString([]byte(next))
+		l.NextCursor = &c
+	}
+	return l
+}
+
 func newList[T any](items []T, limit int, key func(T) string) List[T] {
 	l := List[T]{Items: items}
 	if l.Items == nil {

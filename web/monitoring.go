@@ -102,7 +102,7 @@ func (s *Server) apiPutMonitoringSettings(w http.ResponseWriter, r *http.Request
 // sessionFilter reads user, host, from, to and q.
 func sessionFilter(r *http.Request, p page) (vigil.SessionFilter, error) {
 	q := r.URL.Query()
-	f := vigil.SessionFilter{User: q.Get("user"), Host: q.Get("host"), Query: q.Get("q"), Before: p.Cursor, Limit: p.Limit + 1}
+	f := vigil.SessionFilter{User: q.Get("user"), Host: q.Get("host"), Query: q.Get("q"), Before: p.Cursor, Limit: p.Limit}
 	var err error
 	if f.From, err = parseTimeParam(q.Get("from"), "from"); err != nil {
 		return f, err
@@ -134,12 +134,12 @@ func (s *Server) apiListSessions(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	ss, err := s.store.ListRecordedSessions(r.Context(), actorOf(r).OrgID, f)
+	ss, next, err := s.store.ListRecordedSessions(r.Context(), actorOf(r).OrgID, f)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newList(ss, p.Limit, store.SessionCursor))
+	writeJSON(w, http.StatusOK, cursorList(ss, next))
 }
 
 func (s *Server) apiGetSession(w http.ResponseWriter, r *http.Request) {
@@ -325,7 +325,7 @@ var monitoringOperations = []operation{
 	{Method: "DELETE", Path: "/api/v1/hosts/{id}", Summary: "Revoke a host's agent: its requests are refused from then on.", Params: []param{idParam}, Status: 204},
 	{Method: "GET", Path: "/api/v1/monitoring/settings", Summary: "The organisation's agent and recording settings.", Status: 200, Response: "MonitoringSettings"},
 	{Method: "PUT", Path: "/api/v1/monitoring/settings", Summary: "Change the settings; fields left out keep their value.", Request: "MonitoringSettings", Status: 200, Response: "MonitoringSettings"},
-	{Method: "GET", Path: "/api/v1/sessions", Summary: "Recorded sessions, newest first; q searches commands and terminal output.", Params: append([]param{
+	{Method: "GET", Path: "/api/v1/sessions", Summary: "Recorded sessions, newest first; q searches commands and terminal output (a search page may hold fewer items than limit, even none, and still have a next_cursor: follow it until it is null).", Params: append([]param{
 		{Name: "user", In: "query", Description: "Only sessions of this login user.", Type: "string"},
 		{Name: "host", In: "query", Description: "Only sessions on this host (hostname or host id).", Type: "string"},
 		{Name: "from", In: "query", Description: "Only sessions started at or after this RFC 3339 time.", Type: "string"},

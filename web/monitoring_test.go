@@ -316,5 +316,40 @@ func TestIngestSessionAPI(t *testing.T) {
 		if resp, _ := h.ui("GET", "/sessions/sess-b", sid, nil, false); resp.StatusCode != 404 {
 			t.Errorf("UI other org's session: %d", resp.StatusCode)
 		}
+		// Pages of one, following next_cursor, list what one page lists, searching or not.
+		a.recordTestSession("sess-2", 20)
+		a.recordTestSession("sess-3", 23)
+		type page struct {
+			Items []struct {
+				ID string `json:"id"`
+			} `json:"items"`
+			NextCursor *string `json:"next_cursor"`
+		}
+		for _, query := range []string{"", "q=kerberos&"} {
+			var whole page
+			if _, body := h.api("GET", "/api/v1/sessions?"+query, admin, ""); json.Unmarshal([]byte(body), &whole) != nil || whole.NextCursor != nil || len(whole.Items) != 3 {
+				t.Fatalf("sessions?%s: %s", query, body)
+			}
+			var all, paged []string
+			for _, it := range whole.Items {
+				all = append(all, it.ID)
+			}
+			for path := "/api/v1/sessions?" + query + "limit=1"; path != ""; {
+				var p page
+				if _, body := h.api("GET", path, admin, ""); json.Unmarshal([]byte(body), &p) != nil || len(p.Items) > 1 || len(paged) > 10 {
+					t.Fatalf("page %s: %s", path, body)
+				}
+				for _, it := range p.Items {
+					paged = append(paged, it.ID)
+				}
+				path = ""
+				if p.NextCursor != nil {
+					path = "/api/v1/sessions?" + query + "limit=1&cursor=" + *p.NextCursor
+				}
+			}
+			if strings.Join(paged, " ") != strings.Join(all, " ") {
+				t.Errorf("sessions?%s in pages of one: %v, want %v", query, paged, all)
+			}
+		}
 	})
 }

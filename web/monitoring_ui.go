@@ -99,7 +99,7 @@ func uiDate(v, name string, endOfDay bool) (time.Time, error) {
 func (s *Server) uiSessions(w http.ResponseWriter, r *http.Request) {
 	a := actorOf(r)
 	q := r.URL.Query()
-	f := vigil.SessionFilter{User: strings.TrimSpace(q.Get("user")), Host: strings.TrimSpace(q.Get("host")), Query: strings.TrimSpace(q.Get("q")), Limit: 51}
+	f := vigil.SessionFilter{User: strings.TrimSpace(q.Get("user")), Host: strings.TrimSpace(q.Get("host")), Query: strings.TrimSpace(q.Get("q")), Limit: 50}
 	var err error
 	if c := q.Get("cursor"); c != "" {
 		b, _ := base64.RawURLEncoding.DecodeString(c)
@@ -109,11 +109,12 @@ func (s *Server) uiSessions(w http.ResponseWriter, r *http.Request) {
 		f.To, err = uiDate(q.Get("to"), "to", true)
 	}
 	var list, live []vigil.RecordedSession
+	var cursor string
 	if err == nil {
-		list, err = s.store.ListRecordedSessions(r.Context(), a.OrgID, f)
+		list, cursor, err = s.store.ListRecordedSessions(r.Context(), a.OrgID, f)
 	}
 	if err == nil {
-		live, err = s.store.ListRecordedSessions(r.Context(), a.OrgID, vigil.SessionFilter{Live: true, Limit: 100})
+		live, _, err = s.store.ListRecordedSessions(r.Context(), a.OrgID, vigil.SessionFilter{Live: true, Limit: 100})
 	}
 	v := view{Title: "Sessions", Nav: "sessions", Actor: a}
 	status := http.StatusOK
@@ -125,13 +126,12 @@ func (s *Server) uiSessions(w http.ResponseWriter, r *http.Request) {
 		v.Error, status = vigil.ErrorMessage(err), http.StatusBadRequest
 	}
 	next := ""
-	if len(list) > 50 {
-		list = list[:50]
+	if cursor != "" {
 		nq := url.Values{}
 		for k, vs := range q {
 			nq[k] = vs
 		}
-		nq.Set("cursor", base64.RawURLEncoding.EncodeToString([]byte(store.SessionCursor(list[49]))))
+		nq.Set("cursor", base64.RawURLEncoding.EncodeToString([]byte(cursor)))
 		next = "/sessions?" + nq.Encode()
 	}
 	v.Data = map[string]any{"Sessions": list, "Live": live, "Filter": q, "Query": f.Query, "Next": next}
@@ -148,7 +148,7 @@ type liveSession struct {
 }
 
 func (s *Server) uiLiveSessions(w http.ResponseWriter, r *http.Request) {
-	live, err := s.store.ListRecordedSessions(r.Context(), actorOf(r).OrgID, vigil.SessionFilter{Live: true, Limit: 100})
+	live, _, err := s.store.ListRecordedSessions(r.Context(), actorOf(r).OrgID, vigil.SessionFilter{Live: true, Limit: 100})
 	if err != nil {
 		s.apiError(w, r, err)
 		return
