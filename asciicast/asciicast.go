@@ -98,11 +98,6 @@ func NewWriter(w io.Writer, h Header) (*Writer, error) {
 	return aw, nil
 }
 
-// WriteEvent writes e. Times must not decrease, and the code must be one of the Code
-// constants (with "COLSxROWS" data for a resize): a recording that breaks either would not
-// replay as recorded. Invalid UTF-8 in the data is replaced by U+FFFD so the line stays valid
-// JSON; use a UTF8Joiner so that output split inside a character is not damaged. After a write
-// error, every later call returns it.
 // WriteEventBytes writes an event whose data is in a byte slice, without copying it to a
 // string first: the daemon writes every byte of a session's output through here. The writer
 // does not keep data.
@@ -110,6 +105,11 @@ func (w *Writer) WriteEventBytes(t float64, code string, data []byte) error {
 	return w.WriteEvent(Event{Time: t, Code: code, Data: unsafe.String(unsafe.SliceData(data), len(data))})
 }
 
+// WriteEvent writes e. Times must not decrease, and the code must be one of the Code
+// constants (with "COLSxROWS" data for a resize): a recording that breaks either would not
+// replay as recorded. Invalid UTF-8 in the data is replaced by U+FFFD so the line stays valid
+// JSON; use a UTF8Joiner so that output split inside a character is not damaged. After a write
+// error, every later call returns it.
 func (w *Writer) WriteEvent(e Event) error {
 	if w.err != nil {
 		return w.err

@@ -124,8 +124,6 @@ func parsePage(r *http.Request) (page, error) {
 	return p, nil
 }
 
-// newList builds a list response from up to limit+1 fetched items: the
-// extra item, if present, only says that another page exists.
 // cursorList is a list whose next page the store named: next is "" after the last.
 func cursorList[T any](items []T, next string) List[T] {
 	l := List[T]{Items: items}
@@ -139,6 +137,8 @@ func cursorList[T any](items []T, next string) List[T] {
 	return l
 }
 
+// newList builds a list response from up to limit+1 fetched items: the
+// extra item, if present, only says that another page exists.
 func newList[T any](items []T, limit int, key func(T) string) List[T] {
 	l := List[T]{Items: items}
 	if l.Items == nil {
