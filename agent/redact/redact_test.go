@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"bytes"
 	"regexp"
 	"strings"
 	"testing"
@@ -101,4 +102,50 @@ func TestFoldNeedle(t *testing.T) {
 			t.Errorf("%q redacted to %q; want %q", in, out, want)
 		}
 	}
+}
+
+// anchorOf is the index NewStream anchors a needle's search on.
+func anchorOf(need []byte) int {
+	return bytes.IndexFunc(need, func(r rune) bool { return r < 'a' || r > 'z' })
+}
+
+// containsFold finds a needle in any ASCII case exactly where lower-casing the output finds
+// it.
+func TestContainsFold(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		b, need string
+		want    bool
+	}{
+		{"PassWord=x", "password=", true},
+		{"password", "password=", false},
+		{"==password=", "password=", true},
+		{"xx TOKEN: abc", "token: ", true},
+		{"token:x", "token: ", false},
+		{": : token: ", "token: ", true}, // anchors before the match do not end the search
+		{"", "password=", false},
+		{"passw\u00f6rd=", "password=", false},
+		{"PASSWORD=" + strings.Repeat("x", 100), "password=", true},
+	} {
+		b, need := []byte(tc.b), []byte(tc.need)
+		got := containsFold(b, need, anchorOf(need))
+		if lowered := bytes.Contains(lowerASCII(nil, b), need); got != tc.want || got != lowered {
+			t.Errorf("containsFold(%q, %q) = %v; want %v (lower-cased: %v)", tc.b, tc.need, got, tc.want, lowered)
+		}
+	}
+}
+
+func FuzzContainsFold(f *testing.F) {
+	f.Add([]byte("PassWord=hunter2"), []byte("password="))
+	f.Add([]byte("a Token: b"), []byte("token: "))
+	f.Fuzz(func(t *testing.T, b, need []byte) {
+		need = lowerASCII(nil, need)
+		p := anchorOf(need)
+		if len(need) == 0 || p < 0 {
+			return
+		}
+		if got, want := containsFold(b, need, p), bytes.Contains(lowerASCII(nil, b), need); got != want {
+			t.Fatalf("containsFold(%q, %q) = %v, lower-casing says %v", b, need, got, want)
+		}
+	})
 }
