@@ -45,17 +45,18 @@ type Mark struct {
 // read. A sequence split across pieces is held back until it is complete, so the result does
 // not depend on where the pieces were cut. The zero value is ready to use.
 type Scanner struct {
-	seq []byte // a possible sequence in progress, from its ESC; empty outside one
+	seq   []byte // a possible sequence in progress, from its ESC; empty outside one
+	clean []byte // what Feed returned last, reused by the next call
 }
 
 // NewScanner returns a Scanner.
 func NewScanner() *Scanner { return &Scanner{} }
 
 // Feed scans the next piece of output. It returns the output without the OSC 133 sequences
-// (not aliasing p) and the marks found. Bytes that may begin a sequence are held back until the
+// (not aliasing p, valid until the next Feed: the scanner reuses it) and the marks found. Bytes that may begin a sequence are held back until the
 // next Feed shows whether they do.
 func (s *Scanner) Feed(p []byte) (clean []byte, marks []Mark) {
-	clean = make([]byte, 0, len(p)+len(s.seq))
+	clean = s.clean[:0]
 	for i := 0; i < len(p); i++ {
 		if len(s.seq) == 0 {
 			j := bytes.IndexByte(p[i:], esc)
@@ -74,6 +75,7 @@ func (s *Scanner) Feed(p []byte) (clean []byte, marks []Mark) {
 			marks = append(marks, *m)
 		}
 	}
+	s.clean = clean
 	return clean, marks
 }
 
