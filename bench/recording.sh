@@ -59,6 +59,8 @@ set -euo pipefail
 N=${1:-3000000}
 ROUNDS=${ROUNDS:-3}
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a whole number from 1" >&2; exit 1; }
+AWAY=${SERVER_AWAY:-1} # 1: the server is stopped while each Vigil session runs (see above)
+[ "$AWAY" = 0 ] || [ "$AWAY" = 1 ] || { echo "SERVER_AWAY must be 0 or 1" >&2; exit 1; }
 TOOLS=" ${TOOLS-asciinema tlog} " # the peers to run besides script and vigil, which always run
 want() { [[ "$TOOLS" == *" $1 "* ]]; }
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -197,8 +199,6 @@ SPOOL_DIR=$(find "$ADATA" -maxdepth 2 -type d -name 'spool*' | head -n 1)
 SAMPLER=$!
 # The server is stopped (SIGSTOP) while the session runs, as if it were on another
 # machine, unless SERVER_AWAY=0: the agent spools and uploads once it is back.
-AWAY=${SERVER_AWAY:-1}
-[ "$AWAY" = 0 ] || [ "$AWAY" = 1 ] || { echo "SERVER_AWAY must be 0 or 1" >&2; exit 1; }
 away() { [ "$AWAY" = 0 ] || kill -STOP "$SERVER_PID"; }
 # stored ROUND: wait until the server holds ROUND whole sessions (ended, every
 # chunk stored), so the next run does not share the machine with this one's
