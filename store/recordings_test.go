@@ -333,20 +333,7 @@ func TestIngestCompressedChunks(t *testing.T) {
 		mustApply(t, s, h.ID, batch(2, start("zipped", "alice"), zchunk("zipped", 0, chunk0), chunk("zipped", 1, chunk1), end("zipped", 2)))
 		// Resending a stored compressed chunk in a later batch is accepted as the same chunk.
 		mustApply(t, s, h.ID, batch(3, zchunk("zipped", 1, chunk1)))
-		for _, id := range []string{"plain", "zipped"} {
-			var all strings.Builder
-			if err := s.SessionChunks(ctx, h.OrgID, id, func(_ int, d []byte) error { all.Write(d); return nil }); err != nil {
-				t.Fatal(err)
-			}
-			if all.String() != chunk0+chunk1 {
-				t.Errorf("%s: chunks = %q", id, all.String())
-			}
-		}
-		vp, err1 := s.VerifySession(ctx, h.OrgID, "plain")
-		vz, err2 := s.VerifySession(ctx, h.OrgID, "zipped")
-		if err1 != nil || err2 != nil || !vp.OK || !vz.OK || vp.FinalHash != vz.FinalHash {
-			t.Fatalf("verify plain %+v %v, zipped %+v %v", vp, err1, vz, err2)
-		}
+		sameRecording(t, s, h.OrgID, "plain", "zipped")
 		if ss, _, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: "nginx", Limit: 5}); err != nil || len(ss) != 2 {
 			t.Fatalf("search = %d sessions, %v; want both", len(ss), err)
 		}
@@ -383,6 +370,27 @@ func TestIngestCompressedChunks(t *testing.T) {
 	})
 }
 
+// sameRecording checks that sessions a and b each stored chunk0 and chunk1 and verify to the
+// same final hash.
+func sameRecording(t *testing.T, s *store.Store, orgID, a, b string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, id := range []string{a, b} {
+		var all strings.Builder
+		if err := s.SessionChunks(ctx, orgID, id, func(_ int, d []byte) error { all.Write(d); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if all.String() != chunk0+chunk1 {
+			t.Errorf("%s: chunks = %q", id, all.String())
+		}
+	}
+	va, err1 := s.VerifySession(ctx, orgID, a)
+	vb, err2 := s.VerifySession(ctx, orgID, b)
+	if err1 != nil || err2 != nil || !va.OK || !vb.OK || va.FinalHash != vb.FinalHash {
+		t.Fatalf("verify %s %+v %v, %s %+v %v", a, va, err1, b, vb, err2)
+	}
+}
+
 // events writes asciicast lines as event records (wire.AppendEvent), the way an agent sends
 // them when the server accepts event chunks.
 func events(t testing.TB, text string) []byte {
@@ -417,20 +425,7 @@ func TestIngestEventChunks(t *testing.T) {
 		mustApply(t, s, h.ID, batch(1, start("lines", "alice"), chunk("lines", 0, chunk0), chunk("lines", 1, chunk1), end("lines", 2)))
 		mustApply(t, s, h.ID, batch(2, start("records", "alice"), echunk("records", 0, events(t, chunk0)), echunk("records", 1, events(t, chunk1)), end("records", 2)))
 		mustApply(t, s, h.ID, batch(3, echunk("records", 1, events(t, chunk1)))) // resent: the same chunk
-		for _, id := range []string{"lines", "records"} {
-			var all strings.Builder
-			if err := s.SessionChunks(ctx, h.OrgID, id, func(_ int, d []byte) error { all.Write(d); return nil }); err != nil {
-				t.Fatal(err)
-			}
-			if all.String() != chunk0+chunk1 {
-				t.Errorf("%s: chunks = %q", id, all.String())
-			}
-		}
-		vl, err1 := s.VerifySession(ctx, h.OrgID, "lines")
-		vr, err2 := s.VerifySession(ctx, h.OrgID, "records")
-		if err1 != nil || err2 != nil || !vl.OK || !vr.OK || vl.FinalHash != vr.FinalHash {
-			t.Fatalf("verify lines %+v %v, records %+v %v", vl, err1, vr, err2)
-		}
+		sameRecording(t, s, h.OrgID, "lines", "records")
 		for _, q := range []string{"nginx", "kerberos"} {
 			if ss, _, err := s.ListRecordedSessions(ctx, h.OrgID, vigil.SessionFilter{Query: q, Limit: 5}); err != nil || len(ss) != 2 {
 				t.Fatalf("search %q = %d sessions, %v; want both", q, len(ss), err)

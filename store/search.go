@@ -108,7 +108,7 @@ const indexedDigitWord = 5
 // reading those chunks back, which a search does anyway to find the line
 // and its offset, keeps only the true matches (chunkMatches, lineMatches).
 func indexWord(w string) string {
-	if utf8.RuneCountInString(w) <= indexedDigitWord || !strings.ContainsAny(w, "0123456789") {
+	if !strings.ContainsAny(w, "0123456789") {
 		return w
 	}
 	n := 0

@@ -140,14 +140,8 @@ func cursorList[T any](items []T, next string) List[T] {
 // newList builds a list response from up to limit+1 fetched items: the
 // extra item, if present, only says that another page exists.
 func newList[T any](items []T, limit int, key func(T) string) List[T] {
-	l := List[T]{Items: items}
-	if l.Items == nil {
-		l.Items = []T{}
-	}
 	if len(items) > limit {
-		l.Items = items[:limit]
-		c := base64.RawURLEncoding.EncodeToString([]byte(key(items[limit-1])))
-		l.NextCursor = &c
+		return cursorList(items[:limit], key(items[limit-1]))
 	}
-	return l
+	return cursorList(items, "")
 }
